@@ -1,0 +1,3 @@
+from gilsafe.cli import main
+
+raise SystemExit(main())

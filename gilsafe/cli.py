@@ -1,0 +1,132 @@
+"""The command line: parses arguments, calls the API, prints. Exit 0 clean, 1 findings, 2 errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gilsafe import __version__
+from gilsafe.errors import GilsafeError, UsageError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(value: str) -> list[str]:
+    return [part.strip().upper() for part in value.split(",") if part.strip()]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, as for every other usage error
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gilsafe", description="Is threaded Python code safe, and do threads make it faster?")
+    parser.add_argument("--version", action="version", version=f"gilsafe {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    lint = commands.add_parser("lint", help="report thread-safety risks in Python files")
+    lint.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    lint.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    lint.add_argument("--select", type=_codes, default=None, help="rule codes or prefixes to enable (replaces config)")
+    lint.add_argument("--extend-select", type=_codes, default=None, help="rule codes or prefixes to enable as well")
+    lint.add_argument("--ignore", type=_codes, default=None, help="rule codes or prefixes to disable")
+    lint.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files and folders")
+    lint.add_argument("--config", type=Path, default=None, help="pyproject.toml to use instead of the nearest one")
+    lint.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
+    lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    lint.add_argument("--fix", action="store_true", help="apply fixes to files (atomically)")
+    lint.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
+    lint.add_argument("--add-noqa", action="store_true", help="suppress every current finding with # noqa")
+    lint.add_argument("--no-cache", action="store_true", help="neither read nor write .gilsafe_cache/")
+    lint.add_argument("--cache-dir", type=Path, default=Path(".gilsafe_cache"))
+    lint.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
+
+    commands.add_parser("rules", help="list the rules")
+    rule = commands.add_parser("rule", help="print a rule's documentation")
+    rule.add_argument("code")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_ERROR
+        return args.run(args) if hasattr(args, "run") else COMMANDS[args.command](args)
+    except GilsafeError as error:
+        print(f"gilsafe: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("gilsafe: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_CLEAN
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    from gilsafe import api
+    from gilsafe.formatters import format_findings, format_statistics
+
+    if args.add_noqa and (args.fix or args.diff):
+        raise UsageError("--add-noqa cannot be combined with --fix or --diff")
+    overrides = {"select": args.select, "ignore": args.ignore, "extend_select": args.extend_select, "exclude": args.exclude}
+    report = api.lint_paths(
+        args.paths,
+        config=args.config,
+        overrides=overrides,
+        fix=args.fix or args.diff,
+        jobs=args.jobs,
+        cache_folder=None if args.no_cache else args.cache_dir,
+    )
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    findings = report.findings
+    if args.add_noqa:
+        added = api.add_noqa(findings)
+        print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
+        return EXIT_ERROR if report.errors else EXIT_CLEAN
+    if args.diff:
+        for result in report.fixed:
+            sys.stdout.write(api.unified_diff(result))
+    elif args.fix:
+        written = api.write_fixes(report.fixed)
+        if written:
+            print(f"Fixed {written} file{'s' if written != 1 else ''}.", file=sys.stderr)
+    if args.statistics:
+        sys.stdout.write(format_statistics(findings))
+    elif not args.diff:
+        sys.stdout.write(format_findings(findings, args.format))
+    missing = any(e.problem == "no such file or directory" for e in report.errors)
+    if missing:
+        return EXIT_ERROR
+    if args.exit_zero:
+        return EXIT_CLEAN
+    if args.diff and report.fixed:
+        return EXIT_FINDINGS
+    return EXIT_FINDINGS if findings or report.errors else EXIT_CLEAN
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    from gilsafe.rules import ALL_RULES
+
+    for code, rule in ALL_RULES.items():
+        print(f"{code}  {rule.name:<34} {rule.summary}")
+    return EXIT_CLEAN
+
+
+def run_rule(args: argparse.Namespace) -> int:
+    from gilsafe.rules import ALL_RULES
+
+    rule = ALL_RULES.get(args.code.upper())
+    if rule is None:
+        raise UsageError(f"unknown rule {args.code!r} (see `gilsafe rules`)")
+    sys.stdout.write(rule.documentation())
+    return EXIT_CLEAN
+
+
+COMMANDS = {"lint": run_lint, "rules": run_rules, "rule": run_rule}

@@ -1,0 +1,171 @@
+"""`[tool.gilsafe]` in pyproject.toml: found upward from each path, validated, loaded once."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+from gilsafe.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+ALWAYS_ON = "GS000"  # parse failures cannot be switched off: nothing else in the file was checked
+
+KNOWN_KEYS = (
+    "select",
+    "ignore",
+    "extend-select",
+    "exclude",
+    "per-file-ignores",
+    "numba-version",
+    "lock-names",
+    "thread-entry-points",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes what lint reports for a file; hashed into the cache key."""
+
+    select: tuple[str, ...] = ("GS",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    numba_version: tuple[int, ...] = (0, 59)
+    lock_names: tuple[str, ...] = ()
+    thread_entry_points: tuple[str, ...] = ()
+    root: str = "."  # the folder of the config file; per-file-ignores and excludes are relative to it
+    source: str = field(default="", compare=False)  # the file the settings came from, for messages
+
+    def enabled_codes(self, known: Iterable[str]) -> frozenset[str]:
+        """Rule codes on after select, extend-select and ignore (codes or prefixes, as in ruff)."""
+        known = tuple(known)
+        on = {code for code in known if _matches(code, self.select + self.extend_select)}
+        return frozenset(code for code in on if not _matches(code, self.ignore))
+
+    def fingerprint(self) -> str:
+        return repr(replace(self, source=""))
+
+
+def _matches(code: str, selectors: Iterable[str]) -> bool:
+    return any(selector == "ALL" or code.startswith(selector) for selector in selectors)
+
+
+def check_codes(selectors: Iterable[str], known: Iterable[str], where: str) -> None:
+    known = tuple(known) + (ALWAYS_ON,)
+    for selector in selectors:
+        if selector != "ALL" and not any(code.startswith(selector) for code in known):
+            raise ConfigError(f"{where}: unknown rule code or prefix {selector!r} (see `gilsafe rules`)")
+
+
+def _strings(value: object, key: str, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: `{key}` must be a list of strings")
+    return tuple(value)
+
+
+def settings_from_table(table: Mapping[str, object], *, root: str, where: str, known_codes: Iterable[str]) -> Settings:
+    """Validate a `[tool.gilsafe]` table (keys as in pyproject.toml) into Settings."""
+    unknown = sorted(set(table) - set(KNOWN_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} in [tool.gilsafe] (known: {', '.join(KNOWN_KEYS)})")
+    known_codes = tuple(known_codes)
+    values: dict[str, object] = {"root": root, "source": where}
+    for key in ("select", "ignore", "extend-select"):
+        if key in table:
+            codes = tuple(c.upper() for c in _strings(table[key], key, where))
+            check_codes(codes, known_codes, where)
+            values[key.replace("-", "_")] = codes
+    for key in ("exclude", "lock-names", "thread-entry-points"):
+        if key in table:
+            values[key.replace("-", "_")] = _strings(table[key], key, where)
+    if "per-file-ignores" in table:
+        raw = table["per-file-ignores"]
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: `per-file-ignores` must be a table of glob = [codes]")
+        pairs = []
+        for pattern, codes in raw.items():
+            codes = tuple(c.upper() for c in _strings(codes, f"per-file-ignores.{pattern}", where))
+            check_codes(codes, known_codes, where)
+            pairs.append((pattern, codes))
+        values["per_file_ignores"] = tuple(pairs)
+    if "numba-version" in table:
+        values["numba_version"] = parse_version(table["numba-version"], where)
+    return Settings(**values)
+
+
+def parse_version(value: object, where: str) -> tuple[int, ...]:
+    try:
+        parts = tuple(int(part) for part in str(value).split("."))
+    except ValueError:
+        parts = ()
+    if not parts or not isinstance(value, str):
+        raise ConfigError(f"{where}: `numba-version` must be a version string such as \"0.58\", not {value!r}")
+    return parts
+
+
+def read_pyproject(path: Path, known_codes: Iterable[str]) -> Settings | None:
+    """Settings from a pyproject.toml's [tool.gilsafe], or None when it has no such table."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    table = data.get("tool", {}).get("gilsafe")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.gilsafe] must be a table")
+    return settings_from_table(table, root=str(path.parent), where=str(path), known_codes=known_codes)
+
+
+class SettingsResolver:
+    """Finds the settings for each path: `--config` if given, else the nearest pyproject.toml upward."""
+
+    def __init__(self, known_codes: Iterable[str], config: Path | None = None, overrides: Mapping[str, object] | None = None):
+        self.known_codes = tuple(known_codes)
+        self.overrides = dict(overrides or {})
+        self.fixed = read_pyproject(config, self.known_codes) if config is not None else None
+        if config is not None and self.fixed is None:
+            self.fixed = Settings(root=str(config.parent), source=str(config))
+        self._lookup = lru_cache(maxsize=None)(self._for_folder)
+
+    def for_path(self, path: Path) -> Settings:
+        if self.fixed is not None:
+            return self._override(self.fixed)
+        folder = path.parent if not path.is_dir() else path
+        return self._lookup(folder.resolve())
+
+    def _for_folder(self, folder: Path) -> Settings:
+        for candidate in (folder, *folder.parents):
+            pyproject = candidate / "pyproject.toml"
+            if pyproject.is_file():
+                found = read_pyproject(pyproject, self.known_codes)
+                if found is not None:
+                    return self._override(found)
+        return self._override(Settings(root=str(Path.cwd())))
+
+    def _override(self, settings: Settings) -> Settings:
+        """Command-line flags: --select replaces, --ignore and --extend-select add (as in ruff)."""
+        changes: dict[str, object] = {}
+        if self.overrides.get("select"):
+            changes["select"] = tuple(self.overrides["select"])
+            changes["extend_select"] = ()
+        if self.overrides.get("ignore"):
+            changes["ignore"] = settings.ignore + tuple(self.overrides["ignore"])
+        if self.overrides.get("extend_select"):
+            changes["extend_select"] = settings.extend_select + tuple(self.overrides["extend_select"])
+        if self.overrides.get("exclude"):
+            changes["exclude"] = settings.exclude + tuple(self.overrides["exclude"])
+        return replace(settings, **changes) if changes else settings

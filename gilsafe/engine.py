@@ -1,0 +1,132 @@
+"""Lint one file: decode, skip cheaply when nothing relevant is imported, parse, build the module
+model once, run every enabled rule in one batched traversal, apply suppressions and fixes."""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+import warnings
+
+import libcst as cst
+
+from gilsafe.config import ALWAYS_ON, Settings
+from gilsafe.findings import Finding
+from gilsafe.model import ModuleModel
+from gilsafe.rule import Rule
+from gilsafe.rules import ALL_RULES
+from gilsafe.suppressions import read_suppressions
+
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(?P<from>[\w.]+)[ \t]+import\b|import[ \t]+(?P<names>[^#;\n]+))", re.MULTILINE)
+
+
+class SourceError(Exception):
+    """The file is not Python gilsafe can read; reported as GS000 at (line, column)."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.line, self.column = line, column
+
+
+def imported_roots(text: str) -> frozenset[str]:
+    """Top-level packages a module imports, read off its import lines without parsing."""
+    roots = set()
+    for match in _IMPORT.finditer(text):
+        if match.group("from"):
+            roots.add(match.group("from").split(".")[0])
+        else:
+            for name in match.group("names").replace("(", " ").replace("\\", " ").split(","):
+                words = name.split()
+                if words:
+                    roots.add(words[0].split(".")[0])
+    return frozenset(roots)
+
+
+def decode(source: bytes) -> str:
+    if b"\0" in source:
+        line = source[: source.index(b"\0")].count(b"\n") + 1
+        raise SourceError("source contains a NUL byte", line)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError as error:
+        raise SourceError(f"bad encoding declaration: {error.msg}") from None
+    try:
+        return source.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = source[: error.start].count(b"\n") + 1
+        raise SourceError(f"cannot decode as {encoding}: byte 0x{source[error.start]:02x} is invalid", line) from None
+
+
+def _syntax_check(text: str, path: str) -> None:
+    """Cheap check for files no rule needs to analyse, so that broken files are still reported."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
+            ast.parse(text, filename=path)
+    except SyntaxError as error:
+        # The running interpreter may be older than the code; libcst knows newer grammars.
+        try:
+            cst.parse_module(text)
+        except cst.ParserSyntaxError:
+            raise SourceError(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1) from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise SourceError(f"cannot parse: {error}") from None
+
+
+def rules_for(settings: Settings) -> list[type[Rule]]:
+    enabled = settings.enabled_codes(ALL_RULES)
+    return [rule for code, rule in ALL_RULES.items() if code in enabled]
+
+
+def lint_text(path: str, text: str, settings: Settings, rules: list[type[Rule]]) -> tuple[list[Finding], cst.Module | None, dict]:
+    """Findings for one decoded file, its tree (None when skipped) and each fixable finding's
+    (node, replacement)."""
+    imports = imported_roots(text)
+    wanted = [rule for rule in rules if rule.interesting_modules & imports]
+    if not wanted:
+        _syntax_check(text, path)
+        return [], None, {}
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        raise SourceError(f"syntax error: {error.message}", error.raw_line, error.raw_column + 1) from None
+    except (RecursionError, MemoryError) as error:
+        raise SourceError(f"cannot parse: {type(error).__name__}") from None
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+    model = ModuleModel(wrapper, lock_names=settings.lock_names, extra_entry_points=settings.thread_entry_points)
+    wrapper.visit(model)
+    instances = [rule(model, settings, path) for rule in wanted]
+    wrapper.visit_batched(instances)
+    findings: list[Finding] = []
+    fixes: dict = {}
+    for rule in instances:
+        rule.finish()
+        findings.extend(rule.findings)
+        fixes.update(rule.fixes)
+    return findings, module, fixes
+
+
+def parse_failure(path: str, error: SourceError) -> Finding:
+    return Finding(path, error.line, error.column, ALWAYS_ON, str(error), error.line, error.column)
+
+
+def unsuppressed(findings: list[Finding], text: str) -> list[Finding]:
+    if not findings:
+        return findings
+    suppressions = read_suppressions(text)
+    return [f for f in findings if not suppressions.covers(f.code, range(f.line, max(f.end_line, f.line) + 1))]
+
+
+class _Replace(cst.CSTTransformer):
+    def __init__(self, replacements: dict) -> None:
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(self, original_node, updated_node):
+        return self.replacements.get(original_node, updated_node)
+
+
+def apply_fixes(module: cst.Module, replacements: dict) -> str:
+    """All replacements in one pass over the tree."""
+    return module.visit(_Replace(replacements)).code

@@ -1,0 +1,79 @@
+"""The frozen records that flow from rules to formatters."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class ThreadEntry:
+    """Why a piece of code runs in a thread: the call (or class) that starts it and its line."""
+
+    description: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.description} at line {self.line}"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A replacement for the reported node's source text."""
+
+    description: str
+    replacement: str
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+    end_line: int = 0
+    end_column: int = 0
+    entry: ThreadEntry | None = field(default=None, compare=False)
+    fix: Fix | None = field(default=None, compare=False)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["entry"] = asdict(self.entry) if self.entry else None
+        data["fix"] = asdict(self.fix) if self.fix else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> Finding:
+        data = dict(data)
+        entry, fix = data.pop("entry"), data.pop("fix")
+        return cls(
+            **data,
+            entry=ThreadEntry(**entry) if entry else None,
+            fix=Fix(**fix) if fix else None,
+        )
+
+    @property
+    def full_message(self) -> str:
+        if self.entry is None:
+            return self.message
+        return f"{self.message} (runs in a thread via {self.entry})"
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be linted at all (missing, unreadable, too large)."""
+
+    path: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: error: {self.problem}"
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding]
+    error: FileError | None = None
+    fixed_source: bytes | None = None  # only when fixes were asked for and some applied
+    original_source: bytes | None = None

@@ -1,0 +1,644 @@
+"""What every rule needs to know about one module, computed once per file and shared by all rules.
+
+- thread entry points: the functions (and lambdas) that run in a thread, and why;
+- reachability: functions of this module called, transitively, from those entry points;
+- guarding locks: which locks are held at each statement (`with L:` and `L.acquire()`/`release()`);
+- shared state: whether an expression names state other threads can see, and under which key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import (
+    CodeRange,
+    FunctionScope,
+    GlobalScope,
+    ClassScope,
+    ComprehensionScope,
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    Scope,
+    ScopeProvider,
+)
+
+from gilsafe.findings import ThreadEntry
+
+FunctionNode = cst.FunctionDef | cst.Lambda
+STATEMENTS = (cst.BaseStatement, cst.BaseSmallStatement)
+
+LOCK_FACTORIES = frozenset(
+    {
+        "threading.Lock",
+        "threading.RLock",
+        "threading.Condition",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+        "_thread.allocate_lock",
+        "_thread.LockType",
+    }
+)
+THREAD_LOCAL_FACTORIES = frozenset({"threading.local", "_threading_local.local"})
+THREAD_CLASSES = frozenset({"threading.Thread", "threading.Timer"})
+EXECUTOR_FACTORIES = frozenset(
+    {
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.thread.ThreadPoolExecutor",
+        "multiprocessing.pool.ThreadPool",
+        "multiprocessing.dummy.Pool",
+    }
+)
+EXECUTOR_METHODS = frozenset(
+    {
+        "submit",
+        "map",
+        "apply",
+        "apply_async",
+        "map_async",
+        "imap",
+        "imap_unordered",
+        "starmap",
+        "starmap_async",
+    }
+)
+# callee qualified name -> (keyword, position) of the argument that runs in a thread
+ENTRY_CALLS: dict[str, tuple[str | None, int]] = {
+    "threading.Thread": ("target", 1),
+    "threading.Timer": ("function", 1),
+    "_thread.start_new_thread": ("function", 0),
+    "_thread.start_new": ("function", 0),
+    "asyncio.to_thread": (None, 0),
+    "dask.delayed": (None, 0),
+    "dask.delayed.delayed": (None, 0),
+}
+PARTIAL = frozenset({"functools.partial"})
+# Names that read as locks when gilsafe cannot see where the object was made (a parameter, say).
+DEFAULT_LOCK_NAME = re.compile(r"(?i)(lock|mutex)$")
+# Top-level packages whose import is a concurrency signal.
+THREAD_MODULES = frozenset({"threading", "_thread", "concurrent", "multiprocessing", "asyncio", "dask"})
+
+
+@dataclass(frozen=True)
+class SharedState:
+    """State other threads can see: `key` identifies it across the module, `label` is for people."""
+
+    key: str
+    label: str
+
+
+@dataclass
+class FunctionInfo:
+    node: FunctionNode
+    qualname: str
+    klass: cst.ClassDef | None = None  # set for methods defined directly in a class body
+    calls: list[cst.Call] = field(default_factory=list)
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = _dotted(node.value)
+        return f"{head}.{node.attr.value}" if head else None
+    return None
+
+
+def access_root(node: cst.BaseExpression) -> cst.BaseExpression:
+    """The expression an Attribute/Subscript chain starts from: `self` in `self.d[k].n`."""
+    while isinstance(node, (cst.Attribute, cst.Subscript)):
+        node = node.value
+    return node
+
+
+class ModuleModel(cst.CSTVisitor):
+    """Built by one metadata-aware pass over the module; rules then query it."""
+
+    METADATA_DEPENDENCIES = (ScopeProvider, QualifiedNameProvider, ParentNodeProvider, PositionProvider)
+
+    def __init__(
+        self,
+        wrapper: cst.MetadataWrapper,
+        *,
+        lock_names: Sequence[str] = (),
+        extra_entry_points: Sequence[str] = (),
+    ) -> None:
+        super().__init__()
+        self.wrapper = wrapper
+        self.module = wrapper.module
+        self.lock_names = frozenset(lock_names)
+        self.entry_calls = dict(ENTRY_CALLS)
+        for name in extra_entry_points:
+            self.entry_calls.setdefault(name, ("target", 0))
+        self.functions: dict[FunctionNode, FunctionInfo] = {}
+        self.classes: dict[str, cst.ClassDef] = {}
+        self.thread_classes: set[cst.ClassDef] = set()
+        self.lock_ids: set[str] = set()
+        self.thread_local_ids: set[str] = set()
+        self.executor_exprs: set[str] = set()
+        self.held_locks: dict[cst.CSTNode, frozenset[str]] = {}
+        # (callable expression, the call or class that starts it, line)
+        self._entry_sites: list[tuple[cst.BaseExpression | FunctionNode, str, int]] = []
+        self._function_stack: list[FunctionInfo] = []
+        self._class_stack: list[cst.ClassDef] = []
+        self._lock_stack: list[frozenset[str]] = [frozenset()]
+        self._acquired_before: dict[cst.CSTNode, frozenset[str]] = {}
+        self.entries: dict[FunctionNode, ThreadEntry] = {}
+
+    # -- metadata helpers -------------------------------------------------------------------
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        return self.wrapper.resolve(PositionProvider)[node]
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.wrapper.resolve(ParentNodeProvider).get(node)
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        value = self.wrapper.resolve(QualifiedNameProvider).get(node, ())
+        if callable(value):  # libcst computes qualified names lazily
+            value = value()
+        return {q.name for q in value}
+
+    def scope(self, node: cst.CSTNode) -> Scope | None:
+        return self.wrapper.resolve(ScopeProvider).get(node)
+
+    # -- the pass -----------------------------------------------------------------------------
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, STATEMENTS):
+            held = self._lock_stack[-1] | self._acquired_before.get(node, frozenset())
+            self._lock_stack.append(held)
+            self.held_locks[node] = held
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        if isinstance(original_node, STATEMENTS):
+            self._lock_stack.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if not self._function_stack and not self._class_stack:
+            self.classes[node.name.value] = node
+        if any(self.qualified_names(base.value) & THREAD_CLASSES for base in node.bases):
+            self.thread_classes.add(node)
+        self._class_stack.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._class_stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        klass = None
+        parent = self.parent(node)
+        if isinstance(parent, cst.IndentedBlock) and isinstance(self.parent(parent), cst.ClassDef):
+            klass = self.parent(parent)
+        outer = self._function_stack[-1].qualname + ".<locals>." if self._function_stack else ""
+        prefix = f"{klass.name.value}." if klass is not None else ""
+        info = FunctionInfo(node, outer + prefix + node.name.value, klass)
+        self.functions[node] = info
+        self._function_stack.append(info)
+        if klass is not None and klass in self.thread_classes and node.name.value == "run":
+            self._entry_sites.append((node, f"Thread subclass {klass.name.value}.run", self._line(klass)))
+        for decorator in node.decorators:
+            target = decorator.decorator
+            target = target.func if isinstance(target, cst.Call) else target
+            if self.qualified_names(target) & {"dask.delayed", "dask.delayed.delayed"}:
+                self._entry_sites.append((node, f"@{self.code_for(target)}", self._line(decorator)))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._function_stack.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        outer = self._function_stack[-1].qualname + ".<locals>." if self._function_stack else ""
+        klass = self._function_stack[-1].klass if self._function_stack else None
+        info = FunctionInfo(node, outer + "<lambda>", klass)
+        self.functions[node] = info
+        self._function_stack.append(info)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._function_stack.pop()
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._note_acquire_release(node.body)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._note_acquire_release(node.body)
+
+    def visit_With(self, node: cst.With) -> None:
+        locks = {lock for item in node.items if (lock := self.lock_id(item.item)) is not None}
+        if locks:
+            # The items are evaluated before the lock is taken; only the body is guarded.
+            self._lock_stack.append(self._lock_stack[-1] | frozenset(locks))
+        else:
+            self._lock_stack.append(self._lock_stack[-1])
+        for item in node.items:
+            if item.asname is not None and isinstance(item.item, cst.Call):
+                if self.qualified_names(item.item.func) & EXECUTOR_FACTORIES:
+                    self.executor_exprs.add(self.code_for(item.asname.name))
+
+    def leave_With(self, original_node: cst.With) -> None:
+        self._lock_stack.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._note_binding(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._note_binding(node.target, node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._function_stack:
+            self._function_stack[-1].calls.append(node)
+        names = self.qualified_names(node.func)
+        for name in names:
+            if name in self.entry_calls:
+                keyword, position = self.entry_calls[name]
+                target = self._argument(node.args, keyword, position)
+                if target is not None:
+                    short = self.code_for(node.func)
+                    label = f"{keyword}={self.code_for(target)}" if keyword and _has_keyword(node.args, keyword) else self.code_for(target)
+                    self._entry_sites.append((target, f"{short}({_clip(label)})", self._line(node)))
+                return
+        if isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            receiver = node.func.value
+            if method == "run_in_executor":
+                target = self._argument(node.args, None, 1)
+            elif method in EXECUTOR_METHODS and self._is_executor(receiver):
+                target = self._argument(node.args, "func", 0)
+            else:
+                return
+            if target is not None:
+                label = f"{self.code_for(node.func)}({_clip(self.code_for(target))})"
+                self._entry_sites.append((target, label, self._line(node)))
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._resolve_entries()
+
+    # -- pass helpers --------------------------------------------------------------------------
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return self.position(node).start.line
+
+    @staticmethod
+    def _argument(args: Sequence[cst.Arg], keyword: str | None, position: int) -> cst.BaseExpression | None:
+        positional = [a for a in args if a.keyword is None and not a.star]
+        for arg in args:
+            if keyword and arg.keyword is not None and arg.keyword.value == keyword:
+                return arg.value
+        if position < len(positional):
+            return positional[position].value
+        return None
+
+    def _is_executor(self, receiver: cst.BaseExpression) -> bool:
+        if isinstance(receiver, cst.Call):
+            return bool(self.qualified_names(receiver.func) & EXECUTOR_FACTORIES)
+        return self.code_for(receiver) in self.executor_exprs
+
+    def _note_binding(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if not isinstance(value, cst.Call):
+            return
+        factory = self.qualified_names(value.func)
+        if not factory:
+            return
+        state = self.binding_id(target)
+        if state is None:
+            return
+        if factory & LOCK_FACTORIES:
+            self.lock_ids.add(state)
+        elif factory & THREAD_LOCAL_FACTORIES:
+            self.thread_local_ids.add(state)
+        elif factory & EXECUTOR_FACTORIES:
+            self.executor_exprs.add(self.code_for(target))
+
+    def _note_acquire_release(self, body: Sequence[cst.CSTNode]) -> None:
+        """`L.acquire()` ... `L.release()` in one block: the statements between are guarded by L."""
+        held: set[str] = set()
+        for statement in body:
+            if held:
+                self._acquired_before[statement] = frozenset(held)
+            call = _lone_method_call(statement)
+            if call is None:
+                continue
+            method, receiver = call
+            lock = self.lock_id(receiver)
+            if lock is None:
+                continue
+            if method == "acquire":
+                held.add(lock)
+            elif method == "release":
+                held.discard(lock)
+
+    # -- identities of locks and state ------------------------------------------------------
+
+    def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
+        function = self.enclosing_function(node)
+        while function is not None:
+            info = self.functions[function]
+            if info.klass is not None:
+                return info.klass
+            function = self.enclosing_function(function)
+        return None
+
+    def enclosing_function(self, node: cst.CSTNode) -> FunctionNode | None:
+        current = self.parent(node)
+        while current is not None:
+            if isinstance(current, (cst.FunctionDef, cst.Lambda)):
+                return current
+            current = self.parent(current)
+        return None
+
+    def binding_id(self, expr: cst.BaseExpression) -> str | None:
+        """A module-wide name for where `expr` is stored: `lock`, `Counter._lock`, `f.<locals>.x`."""
+        if isinstance(expr, cst.Name):
+            scope = self.scope(expr)
+            if scope is None:
+                return None
+            kind, owner = self._name_binding(expr, scope)
+            if kind in ("global", "class"):
+                return expr.value if kind == "global" else f"{owner}.{expr.value}"
+            if kind in ("local", "closure", "param"):
+                return f"{owner}.<locals>.{expr.value}"
+            return None
+        if isinstance(expr, cst.Attribute):
+            root = expr.value
+            if isinstance(root, cst.Name) and self._is_self(root):
+                klass = self.enclosing_class(expr)
+                if klass is not None:
+                    return f"{klass.name.value}.{expr.attr.value}"
+            head = self.binding_id(root) if isinstance(root, (cst.Name, cst.Attribute)) else None
+            return f"{head}.{expr.attr.value}" if head else None
+        return None
+
+    def _name_binding(self, name: cst.Name, scope: Scope) -> tuple[str, str]:
+        """(kind, owner) of the binding a name refers to: global, class, closure, param, local or unknown."""
+        assignments = scope[name.value]
+        if not assignments:
+            return "unknown", ""
+        for assignment in assignments:
+            where = assignment.scope
+            if isinstance(where, GlobalScope):
+                return "global", ""
+        assignment = next(iter(assignments))
+        where = _function_scope(assignment.scope)
+        if isinstance(where, ClassScope):
+            return "class", where.node.name.value
+        if not isinstance(where, FunctionScope):
+            return "unknown", ""
+        function = where.node
+        owner = self.functions[function].qualname if function in self.functions else "?"
+        if where is not _function_scope(scope):
+            return "closure", owner
+        if any(isinstance(a.node, cst.Param) for a in assignments):
+            return "param", owner
+        return "local", owner
+
+    def _is_self(self, name: cst.Name) -> bool:
+        """True for the first parameter of a method (conventionally `self` or `cls`)."""
+        scope = self.scope(name)
+        if scope is None:
+            return False
+        scope = _function_scope(scope)
+        if not isinstance(scope, FunctionScope):
+            return False
+        for assignment in scope[name.value]:
+            if isinstance(assignment.node, cst.Param) and assignment.scope is scope:
+                function = scope.node
+                info = self.functions.get(function)
+                if info is None or info.klass is None or not isinstance(function, cst.FunctionDef):
+                    # Lambdas and nested defs see the method's `self` as a closure, handled below.
+                    return False
+                params = function.params.params or function.params.posonly_params
+                return bool(params) and params[0].name.value == name.value and not _is_staticmethod(function)
+        # `self` captured by a nested function or lambda inside a method
+        for assignment in scope[name.value]:
+            function = assignment.scope.node if isinstance(assignment.scope, FunctionScope) else None
+            if isinstance(function, cst.FunctionDef) and function in self.functions and self.functions[function].klass:
+                params = function.params.params or function.params.posonly_params
+                return bool(params) and params[0].name.value == name.value
+        return False
+
+    def lock_id(self, expr: cst.BaseExpression) -> str | None:
+        """The lock an expression denotes, or None when it is not a lock gilsafe recognises."""
+        if isinstance(expr, cst.Call):
+            return None  # `with threading.Lock():` makes a fresh lock that guards nothing
+        binding = self.binding_id(expr)
+        if binding is not None and binding in self.lock_ids:
+            return binding
+        last = expr.attr.value if isinstance(expr, cst.Attribute) else getattr(expr, "value", None)
+        if not isinstance(last, str):
+            return None
+        if last in self.lock_names or DEFAULT_LOCK_NAME.search(last):
+            return binding or self.code_for(expr)
+        return None
+
+    def lock_label(self, lock: str) -> str:
+        return lock.replace(".<locals>.", ".")
+
+    def guarding_locks(self, node: cst.CSTNode) -> frozenset[str]:
+        """The locks held where `node` runs (innermost statement that holds it)."""
+        current: cst.CSTNode | None = node
+        while current is not None:
+            if current in self.held_locks:
+                return self.held_locks[current]
+            current = self.parent(current)
+        return frozenset()
+
+    def shared_state(self, expr: cst.BaseExpression, *, _depth: int = 0) -> SharedState | None:
+        """What shared state `expr` reads or writes, or None when it is owned by the running thread.
+
+        Owned: locals (and what they hold, unless they alias shared state), parameters rebound by
+        name, `threading.local()` values, and attributes of a Thread subclass's own instance.
+        """
+        root = access_root(expr)
+        if not isinstance(root, cst.Name):
+            return None
+        scope = self.scope(root)
+        if scope is None:
+            return None
+        kind, owner = self._name_binding(root, scope)
+        path = _access_path(expr)
+        if path and kind in ("param", "closure") and self._is_self(root):
+            klass = self.enclosing_class(root)
+            if klass is None or klass in self.thread_classes or self._confined(klass.name.value, path):
+                return None  # a Thread subclass's own attributes are confined to that thread
+            return SharedState(
+                klass.name.value + path,
+                f"`{self.code_for(expr)}` (shared by every thread using this `{klass.name.value}`)",
+            )
+        if kind == "global":
+            key = root.value + path
+            if self._confined(root.value, path):
+                return None
+            return SharedState(key, f"global `{self.code_for(expr)}`" if path else f"global `{root.value}`")
+        if kind == "closure":
+            return SharedState(f"{owner}.<locals>.{root.value}{path}", f"closure variable `{self.code_for(expr)}`")
+        if expr is root:
+            return None  # rebinding a local or a parameter by name
+        if kind == "param":
+            return SharedState(f"{owner}.<locals>.{root.value}{path}", f"argument `{self.code_for(expr)}`")
+        if kind == "local" and _depth < 3:
+            alias = self._alias_of(root, scope)
+            if alias is not None:
+                shared = self.shared_state(alias, _depth=_depth + 1)
+                if shared is not None:
+                    return SharedState(shared.key + path, f"`{self.code_for(expr)}` (aliases {shared.label})")
+        return None
+
+    def _confined(self, head: str, path: str) -> bool:
+        """True when the access goes through a `threading.local()` value."""
+        prefix = head
+        for attribute in re.findall(r"\.(\w+)", path):
+            if prefix in self.thread_local_ids:
+                return True
+            prefix = f"{prefix}.{attribute}"
+        return prefix in self.thread_local_ids
+
+    def _alias_of(self, name: cst.Name, scope: Scope) -> cst.BaseExpression | None:
+        """The single expression a local was assigned from, when it is a plain access chain."""
+        values = []
+        for assignment in scope[name.value]:
+            parent = self.parent(assignment.node)
+            if isinstance(parent, cst.AssignTarget):
+                statement = self.parent(parent)
+                if isinstance(statement, cst.Assign):
+                    values.append(statement.value)
+                    continue
+            return None
+        if len(values) == 1 and isinstance(values[0], (cst.Name, cst.Attribute, cst.Subscript)):
+            return values[0]
+        return None
+
+    # -- reachability from thread entry points ------------------------------------------------
+
+    def _resolve_entries(self) -> None:
+        queue: list[tuple[FunctionNode, ThreadEntry]] = []
+        for target, description, line in self._entry_sites:
+            entry = ThreadEntry(description, line)
+            for function in self.callables(target):
+                queue.append((function, entry))
+        while queue:
+            function, entry = queue.pop()
+            if function in self.entries:
+                continue
+            self.entries[function] = entry
+            for call in self.functions[function].calls:
+                for callee in self.callables(call.func):
+                    if callee not in self.entries:
+                        queue.append((callee, entry))
+
+    def callables(self, expr: cst.CSTNode) -> list[FunctionNode]:
+        """The functions of this module an expression may call."""
+        if isinstance(expr, (cst.Lambda, cst.FunctionDef)):
+            return [expr]
+        if isinstance(expr, cst.Call) and self.qualified_names(expr.func) & PARTIAL and expr.args:
+            return self.callables(expr.args[0].value)
+        if isinstance(expr, cst.Name):
+            scope = self.scope(expr)
+            if scope is None:
+                return []
+            found: list[FunctionNode] = []
+            for assignment in scope[expr.value]:
+                node = getattr(assignment, "node", None)
+                if isinstance(node, cst.FunctionDef):
+                    found.append(node)
+                elif isinstance(node, cst.ClassDef) and node in self.thread_classes:
+                    found.extend(self._methods(node, "run"))
+            return found
+        if isinstance(expr, cst.Attribute):
+            method = expr.attr.value
+            receiver = expr.value
+            if isinstance(receiver, cst.Name):
+                if self._is_self(receiver):
+                    klass = self.enclosing_class(receiver)
+                    return self._methods(klass, method) if klass is not None else []
+                if receiver.value in self.classes:
+                    return self._methods(self.classes[receiver.value], method)
+                klass = self._instance_class(receiver)
+                if klass is not None:
+                    return self._methods(klass, method)
+        return []
+
+    def _methods(self, klass: cst.ClassDef, name: str) -> list[FunctionNode]:
+        return [
+            info.node
+            for info in self.functions.values()
+            if info.klass is klass and isinstance(info.node, cst.FunctionDef) and info.node.name.value == name
+        ]
+
+    def _instance_class(self, name: cst.Name) -> cst.ClassDef | None:
+        """The module class a name was made from (`w = Worker()`), when every assignment agrees."""
+        scope = self.scope(name)
+        if scope is None:
+            return None
+        classes = set()
+        for assignment in scope[name.value]:
+            parent = self.parent(assignment.node)
+            statement = self.parent(parent) if isinstance(parent, cst.AssignTarget) else None
+            value = statement.value if isinstance(statement, cst.Assign) else None
+            if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+                return None
+            classes.add(value.func.value)
+        if len(classes) == 1:
+            return self.classes.get(classes.pop())
+        return None
+
+    def thread_entry(self, node: cst.CSTNode) -> ThreadEntry | None:
+        """Why `node` runs in a thread, or None when nothing in this module makes it."""
+        function = node if isinstance(node, (cst.FunctionDef, cst.Lambda)) else self.enclosing_function(node)
+        while function is not None:
+            if function in self.entries:
+                return self.entries[function]
+            if isinstance(function, cst.FunctionDef):
+                return None  # a def only runs when called; reachability already followed the calls
+            function = self.enclosing_function(function)
+        return None
+
+
+def _function_scope(scope: Scope) -> Scope:
+    """Comprehensions have scopes of their own; their names belong to the enclosing function."""
+    while isinstance(scope, ComprehensionScope):
+        scope = scope.parent
+    return scope
+
+
+def _clip(text: str, width: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _has_keyword(args: Iterable[cst.Arg], keyword: str) -> bool:
+    return any(a.keyword is not None and a.keyword.value == keyword for a in args)
+
+
+def _is_staticmethod(function: cst.FunctionDef) -> bool:
+    return any(_dotted(d.decorator) == "staticmethod" for d in function.decorators)
+
+
+def _access_path(expr: cst.BaseExpression) -> str:
+    """`.d[]` for `self.d[k]`: attributes by name, subscripts collapsed (any key is the same state)."""
+    parts: list[str] = []
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        parts.append(f".{expr.attr.value}" if isinstance(expr, cst.Attribute) else "[]")
+        expr = expr.value
+    return "".join(reversed(parts))
+
+
+def _lone_method_call(statement: cst.CSTNode) -> tuple[str, cst.BaseExpression] | None:
+    """(method, receiver) for a statement that is just `receiver.method(...)`."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    expr = statement.body[0]
+    if not isinstance(expr, cst.Expr) or not isinstance(expr.value, cst.Call):
+        return None
+    func = expr.value.func
+    if isinstance(func, cst.Attribute) and func.attr.value in ("acquire", "release"):
+        return func.attr.value, func.value
+    return None

@@ -1,0 +1,317 @@
+"""GS101: read-modify-write of shared state from code that runs in a thread, outside a lock."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from gilsafe.findings import ThreadEntry
+from gilsafe.model import THREAD_MODULES, SharedState
+from gilsafe.rule import BOTH, Invalid, Rule, Valid
+
+
+@dataclass(frozen=True)
+class _Update:
+    node: cst.CSTNode
+    state: SharedState
+    locks: frozenset[str]
+    entry: ThreadEntry
+
+
+class SharedReadModifyWrite(Rule):
+    code = "GS101"
+    name = "shared-read-modify-write"
+    summary = "Read-modify-write of shared state in thread-run code outside a lock."
+    when = BOTH
+    interesting_modules = THREAD_MODULES
+    docs = """
+    ## What it does
+    Finds `x += 1`, `x = x + 1`, `d[k] += 1`, `d[k] = d.get(k, 0) + 1`, `self.n -= 1` and `obj.count += 1`
+    where the target is state other threads can see (a global, a closure variable, an attribute of
+    `self` or of a module-level object, an argument, or an item of one) in code that runs in a thread,
+    and no lock is held, or different updates of the same state hold different locks.
+
+    ## Why is this bad?
+    The statement is three steps: read the value, compute, store. Another thread can run between the
+    read and the store, and one of the two updates is lost. Under the GIL the interpreter may switch
+    threads between the steps (at any call, including `__hash__`, `__eq__`, `__iadd__` or a property);
+    on a free-threaded build both threads run the steps truly at once. The talk's experiment E2 shows
+    it: one thread adds 1 n times, another subtracts 1 n times, and the result is not 0.
+
+    ## Example
+    ```python
+    import threading
+
+    counter = 0
+
+    def worker():
+        global counter
+        for _ in range(100_000):
+            counter += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    ```
+
+    ## Use instead
+    ```python
+    import threading
+
+    counter = 0
+    counter_lock = threading.Lock()
+
+    def worker():
+        global counter
+        for _ in range(100_000):
+            with counter_lock:
+                counter += 1
+    ```
+    Or give each thread its own total and add them up after `join()`.
+
+    ## Fix safety
+    No automatic fix: which lock to take is a design decision.
+
+    ## Options
+    `lock-names` (names of lock objects gilsafe cannot see being made), `thread-entry-points`.
+    """
+
+    VALID = [
+        Valid(
+            """
+            import threading
+            counter = 0
+            lock = threading.Lock()
+            def worker():
+                global counter
+                with lock:
+                    counter += 1
+            threading.Thread(target=worker).start()
+            """
+        ),
+        Valid(
+            """
+            import threading
+            def worker(n):
+                total = 0
+                for i in range(n):
+                    total += i  # a local: owned by this thread
+                return total
+            threading.Thread(target=worker, args=(10,)).start()
+            """
+        ),
+        Valid(
+            """
+            counter = 0
+            def not_in_a_thread():
+                global counter
+                counter += 1
+            """
+        ),
+        Valid(
+            """
+            import threading
+            state = threading.local()
+            def worker():
+                state.count = getattr(state, "count", 0)
+                state.count += 1  # thread-local: every thread has its own
+            threading.Thread(target=worker).start()
+            """
+        ),
+        Valid(
+            """
+            import threading
+            class Counter:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.n = 0
+                def bump(self):
+                    self._lock.acquire()
+                    try:
+                        self.n += 1
+                    finally:
+                        self._lock.release()
+            c = Counter()
+            threading.Thread(target=c.bump).start()
+            """
+        ),
+        Valid(
+            """
+            import threading
+            class Worker(threading.Thread):
+                def run(self):
+                    self.done = 0
+                    self.done += 1  # a Thread subclass's own attributes are its own
+            """
+        ),
+        Valid(
+            """
+            from concurrent.futures import ThreadPoolExecutor
+            def task(chunk):
+                hits = {}
+                for x in chunk:
+                    hits[x] = hits.get(x, 0) + 1  # a fresh dict, not yet shared
+                return hits
+            with ThreadPoolExecutor() as ex:
+                list(ex.map(task, [[1, 2], [3]]))
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import threading
+            g = 0
+            def add(n):
+                global g
+                for _ in range(n):
+                    g += 1
+            threading.Thread(target=add, args=(10,)).start()
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            from threading import Thread as T
+            hits = 0
+            def count():
+                global hits
+                hits = hits + 1
+            T(target=lambda: count()).start()
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            import concurrent.futures as cf
+            import functools
+            counts = {}
+            def tally(word, weight):
+                counts[word] = counts.get(word, 0) + weight
+            with cf.ThreadPoolExecutor() as pool:
+                pool.submit(functools.partial(tally, weight=1), "a")
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            import threading
+            class Stats:
+                def __init__(self):
+                    self.n = 0
+                def record(self):
+                    self._bump()
+                def _bump(self):
+                    self.n -= 1
+            s = Stats()
+            threading.Thread(target=s.record).start()
+            """,
+            line=8,
+        ),
+        Invalid(
+            """
+            import threading
+            a_lock = threading.Lock()
+            b_lock = threading.Lock()
+            total = 0
+            def left():
+                global total
+                with a_lock:
+                    total += 1
+            def right():
+                global total
+                with b_lock:
+                    total -= 1
+            threading.Thread(target=left).start()
+            threading.Thread(target=right).start()
+            """,
+            line=8,
+        ),
+        Invalid(
+            """
+            import asyncio
+            def work(box):
+                box.count += 1
+            async def main(box):
+                await asyncio.to_thread(work, box)
+            """,
+            line=3,
+        ),
+    ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._updates: list[_Update] = []
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._note_update(node, node.target)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and _reads(node.value, node.targets[0].target):
+            self._note_update(node, node.targets[0].target)
+
+    def _note_update(self, node: cst.CSTNode, target: cst.BaseExpression) -> None:
+        entry = self.model.thread_entry(node)
+        if entry is None:
+            return
+        state = self.model.shared_state(target)
+        if state is None:
+            return
+        self._updates.append(_Update(node, state, self.model.guarding_locks(node), entry))
+
+    def finish(self) -> None:
+        by_state: dict[str, list[_Update]] = defaultdict(list)
+        for update in self._updates:
+            by_state[update.state.key].append(update)
+        for updates in by_state.values():
+            for update in updates:
+                message = self._problem(update, updates)
+                if message is not None:
+                    self.report(update.node, message, entry=update.entry)
+
+    def _problem(self, update: _Update, updates: list[_Update]) -> str | None:
+        statement = _clip(self.model.code_for(update.node))
+        what = f"`{statement}` is a read-modify-write of {update.state.label}"
+        if not update.locks:
+            return f"{what} outside any lock"
+        for other in updates:
+            if other.locks and not (other.locks & update.locks):
+                here = ", ".join(f"`{self.model.lock_label(lock)}`" for lock in sorted(update.locks))
+                there = ", ".join(f"`{self.model.lock_label(lock)}`" for lock in sorted(other.locks))
+                line = self.model.position(other.node).start.line
+                return f"{what} under {here}, but line {line} updates it under {there}: different locks do not exclude each other"
+        return None
+
+
+def _reads(value: cst.CSTNode, target: cst.BaseExpression) -> bool:
+    """True when `value` reads `target` (`x + 1` for `x`, `d.get(k, 0) + 1` for `d[k]`)."""
+    for node in _walk(value):
+        if isinstance(node, type(target)) and node.deep_equals(target):
+            return True
+        if (
+            isinstance(target, cst.Subscript)
+            and isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in ("get", "setdefault")
+            and node.func.value.deep_equals(target.value)
+            and node.args
+            and len(target.slice) == 1
+            and isinstance(target.slice[0].slice, cst.Index)
+            and node.args[0].value.deep_equals(target.slice[0].slice.value)
+        ):
+            return True
+    return False
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def _clip(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
