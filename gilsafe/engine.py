@@ -13,7 +13,7 @@ import libcst as cst
 
 from gilsafe.config import ALWAYS_ON, Settings
 from gilsafe.findings import Finding
-from gilsafe.model import ModuleModel
+from gilsafe.model import THREAD_MODULES, ModuleModel
 from gilsafe.rule import Rule
 from gilsafe.rules import ALL_RULES
 from gilsafe.suppressions import read_suppressions
@@ -83,6 +83,9 @@ def lint_text(path: str, text: str, settings: Settings, rules: list[type[Rule]])
     """Findings for one decoded file, its tree (None when skipped) and each fixable finding's
     (node, replacement)."""
     imports = imported_roots(text)
+    # A configured entry point (`mylib.spawn`) is a concurrency signal like `threading` is.
+    if imports & {name.split(".")[0] for name in settings.thread_entry_points}:
+        imports |= THREAD_MODULES
     wanted = [rule for rule in rules if rule.interesting_modules & imports]
     if not wanted:
         _syntax_check(text, path)

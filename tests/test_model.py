@@ -1,0 +1,384 @@
+"""Thread entry points, reachability, guarding locks and shared state, via GS101's findings and
+the module model directly."""
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from gilsafe.api import lint_source
+from gilsafe.config import Settings
+from gilsafe.model import ModuleModel
+
+
+def findings(code, settings=None):
+    return lint_source(textwrap.dedent(code).lstrip("\n"), settings or Settings(), path="m.py").findings
+
+
+def model_of(code):
+    wrapper = cst.MetadataWrapper(cst.parse_module(textwrap.dedent(code).lstrip("\n")), unsafe_skip_copy=True)
+    model = ModuleModel(wrapper)
+    wrapper.visit(model)
+    return model
+
+
+def entries(code):
+    model = model_of(code)
+    return {model.functions[node].qualname: str(entry) for node, entry in model.entries.items()}
+
+
+def test_thread_alias_and_entry_description():
+    found = entries(
+        """
+        from threading import Thread as T
+        def worker(): pass
+        T(target=worker).start()
+        """
+    )
+    assert found == {"worker": "T(target=worker) at line 3"}
+
+
+def test_module_alias_executor_submit_and_map():
+    found = entries(
+        """
+        import concurrent.futures as cf
+        def a(): pass
+        def b(x): pass
+        with cf.ThreadPoolExecutor(2) as ex:
+            ex.submit(a)
+            ex.map(b, [1])
+        """
+    )
+    assert found == {"a": "ex.submit(a) at line 5", "b": "ex.map(b) at line 6"}
+
+
+def test_executor_stored_on_self_and_unknown_receivers():
+    found = entries(
+        """
+        from concurrent.futures import ThreadPoolExecutor
+        class S:
+            def __init__(self):
+                self.pool = ThreadPoolExecutor()
+            def go(self):
+                self.pool.submit(self.work)
+                other.submit(self.unrelated)  # not known to be an executor
+            def work(self): pass
+            def unrelated(self): pass
+        """
+    )
+    assert found == {"S.work": "self.pool.submit(self.work) at line 6"}
+
+
+def test_transitive_calls_keep_the_root_entry():
+    found = entries(
+        """
+        import threading
+        def leaf(): pass
+        def middle(): leaf()
+        def top(): middle()
+        def never(): pass
+        threading.Thread(target=top)
+        """
+    )
+    assert found == {name: "threading.Thread(target=top) at line 6" for name in ("top", "middle", "leaf")}
+
+
+def test_lambda_partial_timer_to_thread_run_in_executor_and_threadpool():
+    found = entries(
+        """
+        import asyncio, functools, threading
+        from multiprocessing.pool import ThreadPool
+        def a(): pass
+        def b(x): pass
+        def c(): pass
+        def d(): pass
+        def e(): pass
+        def f(): pass
+        threading.Thread(target=lambda: a())
+        threading.Thread(target=functools.partial(b, 1))
+        threading.Timer(1.0, c)
+        async def main(loop):
+            await asyncio.to_thread(d)
+            await loop.run_in_executor(None, e)
+        ThreadPool(2).apply_async(f)
+        """
+    )
+    assert set(found) == {"<lambda>", "a", "b", "c", "d", "e", "f"}
+    assert found["b"] == "threading.Thread(target=functools.partial(b, 1)) at line 10"
+
+
+def test_thread_subclass_run_and_dask_delayed():
+    found = entries(
+        """
+        import threading
+        import dask
+        class W(threading.Thread):
+            def run(self):
+                self.helper()
+            def helper(self): pass
+        @dask.delayed
+        def chunk(x): return x
+        def g(x): return x
+        dask.delayed(g)(1)
+        """
+    )
+    assert found["W.run"] == "Thread subclass W.run at line 3"
+    assert found["W.helper"] == "Thread subclass W.run at line 3"
+    assert found["chunk"] == "@dask.delayed at line 7"
+    assert found["g"] == "dask.delayed(g) at line 10"
+
+
+def test_configured_extra_entry_point():
+    code = """
+        import mylib
+        n = 0
+        def work():
+            global n
+            n += 1
+        mylib.spawn(work)
+        """
+    assert findings(code) == []
+    found = findings(code, Settings(thread_entry_points=("mylib.spawn",)))
+    assert [(f.code, f.line) for f in found] == [("GS101", 5)]
+
+
+def test_nested_function_closure_is_shared_state():
+    found = findings(
+        """
+        import threading
+        def run_all():
+            total = 0
+            def worker():
+                nonlocal total
+                total += 1
+            threads = [threading.Thread(target=worker) for _ in range(4)]
+            return total
+        """
+    )
+    assert [(f.line, f.message) for f in found] == [
+        (6, "`total += 1` is a read-modify-write of closure variable `total` outside any lock")
+    ]
+
+
+def test_closure_container_mutation_in_nested_worker():
+    found = findings(
+        """
+        from concurrent.futures import ThreadPoolExecutor
+        def count_words(words):
+            counts = {}
+            def one(w):
+                counts[w] = counts.get(w, 0) + 1
+            with ThreadPoolExecutor() as ex:
+                ex.map(one, words)
+            return counts
+        """
+    )
+    assert [f.line for f in found] == [5]
+
+
+def test_nested_def_not_called_is_not_thread_code():
+    assert findings(
+        """
+        import threading
+        n = 0
+        def worker():
+            def later():
+                global n
+                n += 1
+            return later
+        threading.Thread(target=worker)
+        """
+    ) == []
+
+
+def test_local_alias_of_shared_state_is_shared():
+    found = findings(
+        """
+        import threading
+        class Cache:
+            def __init__(self):
+                self.data = {}
+            def hit(self, k):
+                d = self.data
+                d[k] += 1
+        c = Cache()
+        threading.Thread(target=c.hit, args=("a",))
+        """
+    )
+    assert [f.line for f in found] == [7]
+    assert "aliases" in found[0].message
+
+
+def test_fresh_object_is_owned():
+    assert findings(
+        """
+        import threading
+        class Box:
+            def __init__(self): self.n = 0
+        def worker():
+            b = Box()
+            b.n += 1
+            items = []
+            items += [1]
+        threading.Thread(target=worker)
+        """
+    ) == []
+
+
+def test_argument_attribute_is_shared():
+    found = findings(
+        """
+        import threading
+        def worker(stats):
+            stats.count += 1
+        threading.Thread(target=worker, args=(object(),))
+        """
+    )
+    assert [f.line for f in found] == [3]
+    assert "argument `stats.count`" in found[0].message
+
+
+@pytest.mark.parametrize(
+    "guard",
+    [
+        "with LOCK:\n        n += 1",
+        "LOCK.acquire()\n    n += 1\n    LOCK.release()",
+        "LOCK.acquire()\n    try:\n        n += 1\n    finally:\n        LOCK.release()",
+    ],
+)
+def test_lock_forms_guard(guard):
+    code = f"import threading\nLOCK = threading.Lock()\nn = 0\ndef w():\n    global n\n    {guard}\nthreading.Thread(target=w)\n"
+    assert lint_source(code, path="m.py").findings == []
+
+
+def test_statement_after_release_is_not_guarded():
+    code = "import threading\nLOCK = threading.RLock()\nn = 0\ndef w():\n    global n\n    LOCK.acquire()\n    LOCK.release()\n    n += 1\nthreading.Thread(target=w)\n"
+    assert [f.line for f in lint_source(code, path="m.py").findings] == [8]
+
+
+def test_fresh_lock_in_with_guards_nothing():
+    found = findings(
+        """
+        import threading
+        n = 0
+        def w():
+            global n
+            with threading.Lock():
+                n += 1
+        threading.Thread(target=w)
+        """
+    )
+    assert [f.line for f in found] == [6]
+
+
+def test_per_lock_guarding_names_both_locks():
+    found = findings(
+        """
+        import threading
+        class Account:
+            _a = threading.Lock()
+            def __init__(self):
+                self._b = threading.Lock()
+                self.balance = 0
+            def deposit(self):
+                with self._a:
+                    self.balance += 1
+            def withdraw(self):
+                with self._b:
+                    self.balance -= 1
+        acct = Account()
+        threading.Thread(target=acct.deposit)
+        threading.Thread(target=acct.withdraw)
+        """
+    )
+    assert [f.line for f in found] == [9, 12]
+    assert "under `Account._a`, but line 12 updates it under `Account._b`" in found[0].message
+
+
+def test_same_lock_everywhere_is_safe_and_one_unguarded_site_is_reported():
+    found = findings(
+        """
+        import threading
+        lock = threading.Lock()
+        n = 0
+        def a():
+            global n
+            with lock:
+                n += 1
+        def b():
+            global n
+            n -= 1
+        threading.Thread(target=a)
+        threading.Thread(target=b)
+        """
+    )
+    assert [f.line for f in found] == [10]
+
+
+def test_configured_and_conventional_lock_names():
+    configured = """
+        import threading
+        n = 0
+        def w(guard):
+            global n
+            with guard:
+                n += 1
+        threading.Thread(target=w)
+        """
+    assert [f.line for f in findings(configured)] == [6]
+    assert findings(configured, Settings(lock_names=("guard",))) == []
+    conventional = configured.replace("guard", "my_lock")
+    assert findings(conventional) == []
+
+
+def test_thread_local_attribute_on_self_is_confined():
+    assert findings(
+        """
+        import threading
+        class Conn:
+            def __init__(self):
+                self._tls = threading.local()
+            def use(self):
+                self._tls.uses += 1
+        c = Conn()
+        threading.Thread(target=c.use)
+        """
+    ) == []
+
+
+def test_staticmethod_first_parameter_is_not_self():
+    found = findings(
+        """
+        import threading
+        class K:
+            @staticmethod
+            def bump(box):
+                box.n += 1
+        threading.Thread(target=K.bump)
+        """
+    )
+    assert "argument `box.n`" in found[0].message
+
+
+def test_method_via_instance_made_in_module():
+    found = findings(
+        """
+        import threading
+        class C:
+            def __init__(self): self.n = 0
+            def inc(self): self.n += 1
+        c = C()
+        threading.Thread(target=c.inc)
+        """
+    )
+    assert [f.line for f in found] == [4]
+
+
+def test_file_without_threading_imports_is_cleared_without_analysis(monkeypatch):
+    import gilsafe.engine as engine
+
+    def boom(*args, **kwargs):
+        raise AssertionError("metadata should not be resolved")
+
+    monkeypatch.setattr(engine, "ModuleModel", boom)
+    assert lint_source("n = 0\ndef f():\n    global n\n    n += 1\n", path="m.py").findings == []
