@@ -85,7 +85,7 @@ def _without_ignored(findings: list[Finding], path: str, settings: Settings) -> 
         relative = absolute.as_posix()
     ignored: set[str] = set()
     for pattern, codes in settings.per_file_ignores:
-        spec = pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+        spec = pathspec.GitIgnoreSpec.from_lines([pattern])
         if spec.match_file(relative) or spec.match_file(Path(path).name):
             ignored.update(codes)
     return [f for f in findings if f.code == ALWAYS_ON or not any(f.code.startswith(c) for c in ignored)]

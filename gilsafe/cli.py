@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("rules", help="list the rules")
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code")
+
+    from gilsafe.stress.cli import add_stress_parser
+
+    add_stress_parser(commands)
     return parser
 
 

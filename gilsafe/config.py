@@ -136,6 +136,8 @@ class SettingsResolver:
     def __init__(self, known_codes: Iterable[str], config: Path | None = None, overrides: Mapping[str, object] | None = None):
         self.known_codes = tuple(known_codes)
         self.overrides = dict(overrides or {})
+        for key in ("select", "ignore", "extend_select"):
+            check_codes(self.overrides.get(key) or (), self.known_codes, f"--{key.replace('_', '-')}")
         self.fixed = read_pyproject(config, self.known_codes) if config is not None else None
         if config is not None and self.fixed is None:
             self.fixed = Settings(root=str(config.parent), source=str(config))

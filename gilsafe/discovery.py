@@ -48,7 +48,7 @@ def _gitignore(folder: Path) -> pathspec.PathSpec | None:
         lines = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def _ignored_by(specs: Sequence[tuple[Path, pathspec.PathSpec]], path: Path, is_dir: bool) -> bool:
@@ -77,7 +77,7 @@ def _ancestor_gitignores(folder: Path) -> list[tuple[Path, pathspec.PathSpec]]:
 def discover(paths: Iterable[str], exclude: Sequence[str] = (), exclude_root: Path | None = None) -> Discovered:
     """Python files under `paths`, sorted. Named files are always kept; folders are walked."""
     found = Discovered()
-    excluded = pathspec.PathSpec.from_lines("gitwildmatch", exclude) if exclude else None
+    excluded = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     root = (exclude_root or Path.cwd()).absolute()
     seen: set[Path] = set()
     for raw in paths:

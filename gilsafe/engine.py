@@ -50,7 +50,9 @@ def decode(source: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
     except SyntaxError as error:
-        raise SourceError(f"bad encoding declaration: {error.msg}") from None
+        if "unknown encoding" in str(error):
+            raise SourceError(f"bad encoding declaration: {error.msg}") from None
+        encoding = "utf-8"  # undecodable bytes in the first lines: let decoding say where
     try:
         return source.decode(encoding)
     except UnicodeDecodeError as error:
@@ -60,18 +62,26 @@ def decode(source: bytes) -> str:
 
 def _syntax_check(text: str, path: str) -> None:
     """Cheap check for files no rule needs to analyse, so that broken files are still reported."""
+    error = _python_syntax_error(text, path)
+    if error is not None:
+        # The running interpreter may be older than the code; libcst knows newer grammars.
+        try:
+            cst.parse_module(text)
+        except cst.ParserSyntaxError:
+            raise error from None
+
+
+def _python_syntax_error(text: str, path: str) -> SourceError | None:
+    """CPython's own words and position for a syntax error (clearer than libcst's)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc. are not our business
             ast.parse(text, filename=path)
     except SyntaxError as error:
-        # The running interpreter may be older than the code; libcst knows newer grammars.
-        try:
-            cst.parse_module(text)
-        except cst.ParserSyntaxError:
-            raise SourceError(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1) from None
+        return SourceError(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
     except (ValueError, RecursionError, MemoryError) as error:
-        raise SourceError(f"cannot parse: {error}") from None
+        return SourceError(f"cannot parse: {error}")
+    return None
 
 
 def rules_for(settings: Settings) -> list[type[Rule]]:
@@ -93,7 +103,9 @@ def lint_text(path: str, text: str, settings: Settings, rules: list[type[Rule]])
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        raise SourceError(f"syntax error: {error.message}", error.raw_line, error.raw_column + 1) from None
+        raise _python_syntax_error(text, path) or SourceError(
+            f"syntax error: {error.message}", error.editor_line, error.editor_column
+        ) from None
     except (RecursionError, MemoryError) as error:
         raise SourceError(f"cannot parse: {type(error).__name__}") from None
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)

@@ -1,0 +1,31 @@
+# The two commands of the README: `make demo` and `make test`. Each builds its own environment.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Extras the tests and the demo exercise on a CPU-only machine.
+EXTRAS ?= test,numpy,numba
+
+.PHONY: demo test lint-examples bench clean
+
+$(VENV)/.installed: pyproject.toml setup.py kernels/cext.c
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -U pip "setuptools>=68" wheel
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	touch $@
+
+demo: $(VENV)/.installed
+	@echo "== gilsafe lint examples/  (findings are expected: half the examples are racy on purpose)"
+	-$(VENV)/bin/gilsafe lint --no-cache examples/
+	@echo
+	@echo "== gilsafe stress: the talk's race and speed experiments, briefly"
+	$(VENV)/bin/gilsafe stress --backend python,numpy,numba,cext --threads 1,2 --experiment E2,E3,E4,E12 --trials 20 --time-budget 120
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/lint.py
+	$(PY) benchmarks/stress.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .gilsafe_cache .pytest_cache

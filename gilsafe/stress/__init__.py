@@ -1,0 +1,1 @@
+"""gilsafe stress: run the talk's race and speed experiments, and users' callables, under threads."""

@@ -1,0 +1,161 @@
+"""`gilsafe stress`: argument parsing and printing only; the work is in runner and report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from gilsafe.errors import UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _numbers(value: str) -> list[int]:
+    try:
+        numbers = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number or a comma-separated list of numbers") from None
+    if not numbers or any(n < 1 for n in numbers):
+        raise argparse.ArgumentTypeError(f"{value!r}: give positive numbers")
+    return numbers
+
+
+def _names(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def add_stress_parser(commands) -> None:
+    stress = commands.add_parser(
+        "stress",
+        help="run the talk's race and speed experiments, or hammer your own callable, under threads",
+        description="Each cell (experiment x backend x variant x threads) runs in its own process.",
+    )
+    stress.add_argument("target", nargs="?", help="module:function to call from N threads at once (your own code)")
+    stress.add_argument("--backend", type=_names, default=["all"], help="python, numpy, numba, cext, a list, or all")
+    stress.add_argument("--threads", type=_numbers, default=[1, 2, 4], help="a number or a list such as 1,2,4,8")
+    stress.add_argument("--experiment", type=_names, default=None, help="E1..E13, comma-separated (default: all)")
+    stress.add_argument("--trials", type=int, default=100, help="trials per race/count cell (default 100)")
+    stress.add_argument("--size", type=int, default=None, help="problem size n (default: each experiment's own)")
+    stress.add_argument("--time-budget", type=float, default=None, metavar="SECONDS", help="the whole run stays inside it")
+    stress.add_argument("--cell-timeout", type=float, default=300.0, metavar="SECONDS", help="a cell running longer is a hang")
+    stress.add_argument("--json", type=Path, default=None, metavar="FILE", help="write the results here (atomically)")
+    stress.add_argument("--list", action="store_true", help="list experiments x backends and what is available here")
+    stress.add_argument("--python", default=None, metavar="PATH", help="run the cells under this interpreter")
+    stress.add_argument("--setup", default=None, metavar="MOD:FN", help="builds the shared state passed to the target")
+    stress.add_argument("--check", default=None, metavar="MOD:FN", help="judges the state after each trial (raise or return False: FORBIDDEN)")
+    stress.add_argument("--compare", nargs=2, type=Path, default=None, metavar=("OLD", "NEW"), help="print what changed between two result files")
+    stress.set_defaults(run=run_stress)
+
+
+def run_stress(args: argparse.Namespace) -> int:
+    from gilsafe.stress import report
+    from gilsafe.stress.model import Result
+
+    if args.compare:
+        old, new = (_load_results(path) for path in args.compare)
+        sys.stdout.write(report.compare([Result.from_json(r) for r in old], [Result.from_json(r) for r in new]))
+        return EXIT_OK
+    from gilsafe.kernels import BACKENDS
+    from gilsafe.stress.experiments import EXPERIMENTS
+    from gilsafe.stress.runner import Budget, Interpreter, plan, results_document, run_all, run_user_target
+
+    if args.trials < 1:
+        raise UsageError("--trials must be at least 1")
+    backends = list(BACKENDS) if args.backend == ["all"] else args.backend
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown:
+        raise UsageError(f"unknown backend {unknown[0]!r} (known: {', '.join(BACKENDS)}, all)")
+    experiments = args.experiment or list(EXPERIMENTS)
+    unknown = [e for e in experiments if e.upper() not in EXPERIMENTS]
+    if unknown:
+        raise UsageError(f"unknown experiment {unknown[0]!r} (known: {', '.join(EXPERIMENTS)})")
+    experiments = [e.upper() for e in experiments]
+    interpreter = Interpreter(args.python) if args.python else Interpreter()
+    if args.python and not shutil.which(args.python) and not Path(args.python).exists():
+        raise UsageError(f"--python {args.python}: no such interpreter")
+    try:
+        environment = interpreter.ask("--environment")
+        availability = interpreter.ask("--availability")
+    except RuntimeError as error:
+        raise UsageError(str(error)) from None
+
+    if args.list:
+        sys.stdout.write(_listing(experiments, availability))
+        return EXIT_OK
+    budget = Budget(args.time_budget)
+    progress = _Progress(sys.stderr)
+    if args.target:
+        target = {"func": args.target, "setup": args.setup, "check": args.check}
+        run = run_user_target(target, args.threads, args.trials, interpreter, budget, args.cell_timeout, progress)
+    else:
+        cells = plan(experiments, backends, args.threads, args.trials, args.size)
+        if not cells:
+            raise UsageError("no experiment applies to the chosen backends (see --list)")
+        run = run_all(cells, interpreter, budget=budget, cell_timeout=args.cell_timeout, availability=availability, progress=progress)
+    progress.done()
+    document = results_document(environment, run)
+    if args.json:
+        from gilsafe.atomic import write_atomically
+
+        write_atomically(args.json, (json.dumps(document, indent=2) + "\n").encode())
+    sys.stdout.write(_environment_line(environment))
+    sys.stdout.write(report.format_results(run.results, [c.label for c in run.cut], run.interrupted))
+    if run.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if any(r.failed for r in run.results) else EXIT_OK
+
+
+def _load_results(path: Path) -> list[dict]:
+    try:
+        return json.loads(path.read_text())["results"]
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read: {error.strerror}") from None
+    except (ValueError, KeyError, TypeError):
+        raise UsageError(f"{path}: not a gilsafe stress result file") from None
+
+
+def _environment_line(env: dict) -> str:
+    gil = "GIL enabled" if env.get("gil_enabled_after_imports", env.get("gil_enabled")) else "GIL disabled"
+    build = "free-threaded build" if env.get("free_threaded_build") else "GIL build"
+    return f"Python {env.get('python')} ({build}, {gil}), {env.get('cpu_affinity')} usable cores, switch interval {env.get('switch_interval_s')} s\n"
+
+
+def _listing(experiments: list[str], availability: dict) -> str:
+    from gilsafe.stress.experiments import EXPERIMENTS
+
+    lines = ["backends:"]
+    for name, info in availability.items():
+        lines.append(f"  {name:<8} {'available' if info['available'] else info['reason']}")
+    lines.append("experiments:")
+    for experiment_id in experiments:
+        spec = EXPERIMENTS[experiment_id]
+        lines.append(f"  {experiment_id:<4} {spec.title} (slides {spec.slides})")
+        for backend, variants in spec.variants.items():
+            state = "" if availability.get(backend, {}).get("available") else f"  [skipped: {availability.get(backend, {}).get('reason', 'unknown backend')}]"
+            lines.append(f"       {backend:<7} {', '.join(variants)}{state}")
+    return "\n".join(lines) + "\n"
+
+
+class _Progress:
+    """A one-line bar on a terminal; a plain line per finished cell otherwise."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+
+    def __call__(self, done: int, total: int, cell, result) -> None:
+        if self.tty:
+            width = 24
+            filled = int(width * done / max(total, 1))
+            status = result.status if result else "running"
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {cell.label} {status}\033[K")
+            self.stream.flush()
+        elif result is not None:
+            self.stream.write(f"[{done}/{total}] {cell.label}: {result.status}\n")
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\n")

@@ -1,0 +1,80 @@
+"""Everything about the interpreter and machine that changes a stress result."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import sys
+import sysconfig
+
+LIBRARIES = ("numpy", "numba", "llvmlite", "torch", "tensorflow", "cupy", "dask", "distributed")
+
+
+def gil_enabled() -> bool:
+    """False only on a free-threaded build whose GIL is really off (an extension can turn it back on)."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    return True if check is None else bool(check())
+
+
+def free_threaded_build() -> bool:
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def _version(name: str) -> str | None:
+    module = sys.modules.get(name)
+    if module is None:
+        try:
+            from importlib.metadata import PackageNotFoundError, version
+        except ImportError:  # pragma: no cover
+            return None
+        try:
+            return version(name if name != "cupy" else "cupy-cuda12x")
+        except PackageNotFoundError:
+            return None
+    return getattr(module, "__version__", None)
+
+
+def capture(import_libraries: bool = False) -> dict:
+    """The environment. With import_libraries, also facts that need an import (numba's layer, BLAS)."""
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    data = {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "free_threaded_build": free_threaded_build(),
+        "gil_enabled": gil_enabled(),
+        "switch_interval_s": sys.getswitchinterval(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": affinity,
+        "libraries": {name: _version(name) for name in LIBRARIES},
+        "blas_threads_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ},
+    }
+    if import_libraries:
+        data.update(_imported_facts())
+        data["gil_enabled_after_imports"] = gil_enabled()
+    return data
+
+
+def _imported_facts() -> dict:
+    facts: dict = {}
+    try:
+        import numba
+
+        facts["numba_threading_layer_config"] = numba.config.THREADING_LAYER
+        facts["numba_num_threads"] = numba.config.NUMBA_NUM_THREADS
+    except Exception:
+        pass
+    try:
+        threadpoolctl = importlib.import_module("threadpoolctl")
+        import numpy  # noqa: F401  (loads the BLAS threadpoolctl reports on)
+
+        facts["blas"] = [
+            {"api": p.get("internal_api"), "num_threads": p.get("num_threads"), "version": p.get("version")}
+            for p in threadpoolctl.threadpool_info()
+        ]
+    except Exception:
+        pass
+    return facts

@@ -1,0 +1,700 @@
+"""The talk's experiments (shared/seed/EXPERIMENTS.md), each a function run inside an isolated worker.
+
+An experiment gets its Cell and returns what it observed: outcome rows (race/count experiments,
+in the manner of jcstress) and/or timings. Nothing here imports a heavy library at import time:
+the backends load their packages when a kernel first runs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from gilsafe.kernels import load
+from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, INTERESTING, Cell, OutcomeTally
+
+
+@dataclass
+class Observation:
+    outcomes: OutcomeTally = field(default_factory=OutcomeTally)
+    timings: dict = field(default_factory=dict)
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    title: str
+    slides: str
+    observes: str
+    talk: str  # the talk's figures, to compare ratios with
+    variants: dict[str, tuple[str, ...]]  # backend -> variants
+    run: Callable[[Cell], Observation]
+    threaded: bool = True  # False: the thread count is part of the experiment, not --threads
+    fixed_threads: int = 1
+    default_size: int = 1_000_000
+    needs: tuple[str, ...] = ()  # packages needed beyond the backend's own
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+# -- running threads together ----------------------------------------------------------------------
+
+
+def run_together(functions: Sequence[Callable[[], object]]) -> tuple[float, list]:
+    """Run each function in its own thread, released together by a barrier.
+
+    Returns the seconds from the release to the last join, and each function's result.
+    """
+    barrier = threading.Barrier(len(functions) + 1)
+    results: list = [None] * len(functions)
+    errors: list[BaseException] = []
+
+    def actor(index: int, function: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            results[index] = function()
+        except BaseException as error:  # surfaced in the caller's thread below
+            errors.append(error)
+
+    threads = [threading.Thread(target=actor, args=(i, f), daemon=True) for i, f in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return elapsed, results
+
+
+def best_time(function: Callable[[], object], repeat: int = 3) -> float:
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def trials_until(cell: Cell) -> Callable[[int], bool]:
+    """`more(done)`: True while trials remain and the cell's soft deadline has not passed."""
+    deadline = time.monotonic() + cell.seconds
+
+    def more(done: int) -> bool:
+        return done < cell.trials and (done == 0 or time.monotonic() < deadline)
+
+    return more
+
+
+def trials_note(done: int, cell: Cell) -> str:
+    return "" if done >= cell.trials else f" (time budget: {done} of {cell.trials} trials ran)"
+
+
+# -- E1: series vs threads vs processes ------------------------------------------------------------
+
+
+def _add_local(n: int) -> None:
+    a = 0
+    for _ in range(n):
+        a += 1
+
+
+def _nothing() -> None:
+    pass
+
+
+def run_e1(cell: Cell) -> Observation:
+    import multiprocessing
+
+    n = cell.size or 2_000_000
+    repeat = max(1, min(cell.trials, 5))
+    series = best_time(lambda: (_add_local(n), _add_local(n)), repeat)
+
+    def in_threads() -> None:
+        threads = [threading.Thread(target=_add_local, args=(n,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def in_processes() -> None:
+        processes = [multiprocessing.Process(target=_add_local, args=(n,)) for _ in range(2)]
+        for p in processes:
+            p.start()
+        for p in processes:
+            p.join()
+
+    threads = best_time(in_threads, repeat)
+    processes = best_time(in_processes, repeat)
+
+    def launch_thread() -> None:
+        t = threading.Thread(target=_nothing)
+        t.start()
+        t.join()
+
+    def launch_process() -> None:
+        p = multiprocessing.Process(target=_nothing)
+        p.start()
+        p.join()
+
+    thread_launch = best_time(launch_thread, 20)
+    process_launch = best_time(launch_process, 5)
+    observed = Observation()
+    observed.timings = {
+        "n": n,
+        "series_s": series,
+        "threads_s": threads,
+        "processes_s": processes,
+        "threads_speedup": series / threads,
+        "processes_speedup": series / processes,
+        "ideal": min(2, usable_cores()),
+        "thread_launch_ms": thread_launch * 1e3,
+        "process_launch_ms": process_launch * 1e3,
+        "start_method": multiprocessing.get_start_method(),
+    }
+    return observed
+
+
+# -- E2: the add/sub race on a shared global, in forms that race under the GIL or not ---------------
+
+_g = 0
+
+
+def _add_talk(n: int) -> None:
+    global _g
+    for _ in range(n):
+        _g += 1
+
+
+def _sub_talk(n: int) -> None:
+    global _g
+    for _ in range(n):
+        _g -= 1
+
+
+def _touch() -> None:
+    """A Python call: since 3.10 the interpreter may switch threads on entering it."""
+
+
+def _add_call(n: int) -> None:
+    global _g
+    for _ in range(n):
+        value = _g
+        _touch()
+        _g = value + 1
+
+
+def _sub_call(n: int) -> None:
+    global _g
+    for _ in range(n):
+        value = _g
+        _touch()
+        _g = value - 1
+
+
+class _Box:
+    """`box.n += 1` through a property: the getter and the setter are Python calls."""
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    @property
+    def n(self) -> int:
+        return self._n
+
+    @n.setter
+    def n(self, value: int) -> None:
+        self._n = value
+
+
+class _Key:
+    """A dict key whose __hash__ and __eq__ are Python code, run inside `d[k] += 1`."""
+
+    def __hash__(self) -> int:
+        return 42
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+
+E2_VARIANTS = ("talk", "call-between", "property", "dict-python-hash", "switchinterval")
+
+
+def _e2_trial(variant: str, n: int) -> int:
+    global _g
+    if variant in ("talk", "switchinterval"):
+        _g = 0
+        run_together([lambda: _add_talk(n), lambda: _sub_talk(n)])
+        return _g
+    if variant == "call-between":
+        _g = 0
+        run_together([lambda: _add_call(n), lambda: _sub_call(n)])
+        return _g
+    if variant == "property":
+        box = _Box()
+
+        def add_box() -> None:
+            for _ in range(n):
+                box.n += 1
+
+        def sub_box() -> None:
+            for _ in range(n):
+                box.n -= 1
+
+        run_together([add_box, sub_box])
+        return box.n
+    if variant == "dict-python-hash":
+        key = _Key()
+        counts = {key: 0}
+
+        def add_dict() -> None:
+            for _ in range(n):
+                counts[key] += 1
+
+        def sub_dict() -> None:
+            for _ in range(n):
+                counts[key] -= 1
+
+        run_together([add_dict, sub_dict])
+        return counts[key]
+    raise ValueError(f"unknown E2 variant {variant!r}")
+
+
+def run_e2(cell: Cell) -> Observation:
+    n = cell.size or 100_000
+    observed = Observation()
+    previous = sys.getswitchinterval()
+    if cell.variant == "switchinterval":
+        sys.setswitchinterval(1e-6)
+    more = trials_until(cell)
+    done, extremes = 0, []
+    try:
+        while more(done):
+            g = _e2_trial(cell.variant, n)
+            done += 1
+            if g == 0:
+                observed.outcomes.add("g == 0", ACCEPTABLE, "both threads' updates all landed")
+            else:
+                extremes.append(g)
+                observed.outcomes.add("g != 0", INTERESTING, "an update was lost: the race the talk shows")
+    finally:
+        sys.setswitchinterval(previous)
+    lost = len(extremes)
+    observed.detail = f"n={n}: lost updates in {lost} of {done} trials" + (
+        f", g from {min(extremes)} to {max(extremes)}" if extremes else ""
+    ) + trials_note(done, cell)
+    observed.timings = {"n": n, "trials": done, "switch_interval_s": 1e-6 if cell.variant == "switchinterval" else previous}
+    return observed
+
+
+# -- E3, E6: pi per backend, against pure Python measured in the same process ------------------------
+
+PI_KERNELS = {
+    "talk": "pi_hits",
+    "tuned": "pi_hits_tuned",
+    "jit": "pi_hits",
+    "jit-numpy": "pi_hits_numpy_jit",
+    "parallel": "pi_hits_parallel",
+    "objmode": "pi_hits_objmode",
+    "rand_r": "pi_hits",
+    "random": "pi_hits_shared_rng",
+}
+PYTHON_BASELINE_SHOTS = 200_000
+
+
+def _python_ns_per_shot(repeat: int = 3) -> float:
+    python = load("python")
+    return best_time(lambda: python.pi_hits(PYTHON_BASELINE_SHOTS, 1), repeat) / PYTHON_BASELINE_SHOTS * 1e9
+
+
+def _kernel(backend: str, variant: str) -> Callable[[int, int], int]:
+    module = load(backend)
+    return getattr(module, PI_KERNELS[variant])
+
+
+def _shots(cell: Cell, default: int) -> int:
+    n = cell.size or default
+    return min(n, 2_000_000) if cell.backend == "python" else n
+
+
+def run_pi_single(cell: Cell) -> Observation:
+    """E3 and E6's single-thread variants: time per shot, error, speed-up over pure Python."""
+    kernel = _kernel(cell.backend, cell.variant)
+    n = _shots(cell, 1_000_000)
+    start = time.perf_counter()
+    kernel(1000, 1)  # first call: compiles where the backend compiles
+    first_call = time.perf_counter() - start
+    hits = [0]
+
+    def once() -> None:
+        hits[0] = kernel(n, 12345)
+
+    seconds = best_time(once, 3)
+    python_ns = _python_ns_per_shot()
+    ns = seconds / n * 1e9
+    estimate = 4.0 * hits[0] / n
+    observed = Observation()
+    observed.timings = {
+        "n": n,
+        "ns_per_shot": ns,
+        "python_ns_per_shot": python_ns,
+        "speedup_vs_python": python_ns / ns,
+        "first_call_s": first_call,
+        "pi_estimate": estimate,
+        "relative_error": abs(estimate - math.pi) / math.pi,
+    }
+    if cell.variant == "parallel":
+        import numba
+
+        observed.timings["numba_threading_layer"] = numba.threading_layer()
+        observed.timings["numba_threads"] = numba.get_num_threads()
+    return observed
+
+
+def run_pi_threads(cell: Cell) -> Observation:
+    """E4, E5 and E6's nogil variant: the same shots on 1 thread and split over N, side by side."""
+    kernel = _kernel(cell.backend, cell.variant)
+    total = _shots(cell, 4_000_000)
+    n_threads = cell.threads
+    per_thread = max(1, total // n_threads)
+    kernel(1000, 1)
+    seeds = [1000 + i for i in range(n_threads)]
+    one, many, estimates = math.inf, math.inf, []
+    repeat = max(1, min(cell.trials, 3))
+    for _ in range(repeat):  # interleaved, so drift on a shared machine hits both alike
+        start = time.perf_counter()
+        kernel(per_thread * n_threads, 7)
+        one = min(one, time.perf_counter() - start)
+        elapsed, hits = run_together([lambda s=s: kernel(per_thread, s) for s in seeds])
+        many = min(many, elapsed)
+        estimates.append(4.0 * sum(hits) / (per_thread * n_threads))
+    shots = per_thread * n_threads
+    cores = usable_cores()
+    ideal = min(n_threads, cores)
+    speedup = one / many
+    estimate = estimates[-1]
+    observed = Observation()
+    observed.timings = {
+        "n": shots,
+        "ns_per_shot_1_thread": one / shots * 1e9,
+        "ns_per_shot": many / shots * 1e9,
+        "speedup_vs_1_thread": speedup,
+        "ideal": ideal,
+        "efficiency": speedup / ideal,
+        "cores": cores,
+        "pi_estimate": estimate,
+        "relative_error": abs(estimate - math.pi) / math.pi,
+    }
+    if cell.variant != "talk" or cell.backend != "python":
+        observed.timings["python_ns_per_shot"] = _python_ns_per_shot(1)
+        observed.timings["speedup_vs_python"] = observed.timings["python_ns_per_shot"] / observed.timings["ns_per_shot"]
+    return observed
+
+
+def run_e6(cell: Cell) -> Observation:
+    if cell.variant in ("nogil-threads", "objmode-threads"):
+        variant = "jit" if cell.variant == "nogil-threads" else "objmode"
+        return run_pi_threads(Cell(**{**cell.to_json(), "variant": variant}))
+    return run_pi_single(cell)
+
+
+# -- E7: indexing --------------------------------------------------------------------------------
+
+
+def _loop_add(values) -> None:
+    for i in range(len(values)):
+        values[i] += 1
+
+
+def run_e7(cell: Cell) -> Observation:
+    n = cell.size or 1_000_000
+    observed = Observation()
+    baseline_values = [0.0] * n
+    baseline = best_time(lambda: _loop_add(baseline_values), 3)
+    if cell.variant == "list-loop":
+        seconds = baseline
+    elif cell.variant == "ndarray-loop":
+        import numpy as np
+
+        values = np.zeros(n)
+        seconds = best_time(lambda: _loop_add(values), 3)
+    elif cell.variant in ("add-list", "add-ndarray"):
+        import numpy as np
+
+        values = [0.0] * n if cell.variant == "add-list" else np.zeros(n)
+        seconds = best_time(lambda: np.add(values, 1), 3)
+    elif cell.variant == "jit-loop-ndarray":
+        import numba
+        import numpy as np
+
+        jitted = numba.njit(_loop_add)
+        values = np.zeros(n)
+        jitted(values)
+        seconds = best_time(lambda: jitted(values), 3)
+    else:
+        raise ValueError(f"unknown E7 variant {cell.variant!r}")
+    observed.timings = {
+        "n": n,
+        "ns_per_element": seconds / n * 1e9,
+        "list_loop_ns_per_element": baseline / n * 1e9,
+        "speedup_vs_list_loop": baseline / seconds,
+    }
+    return observed
+
+
+# -- E11: NumPy under 1..N threads, and a Python hit counter shared by them ---------------------------
+
+_h = 0
+
+
+def _count_hits_shared(flags) -> None:
+    global _h
+    for v in flags:
+        if v == 1:
+            _h = _h + 1
+
+
+def run_e11(cell: Cell) -> Observation:
+    import numpy as np
+
+    observed = Observation()
+    if cell.variant == "threads":
+        kernel = load("numpy").pi_hits
+        n = cell.size or 1_000_000
+        kernel(1000, 1)
+        one = best_time(lambda: kernel(n, 1), 3)
+        many = min(run_together([lambda: kernel(n, 1)] * cell.threads)[0] for _ in range(3))
+        observed.timings = {
+            "n": n,
+            "one_thread_s": one,
+            "n_threads_s": many,
+            "slope": many / one,  # 1.0: fully parallel; N: fully serialised
+            "ideal_slope": cell.threads / min(cell.threads, usable_cores()),
+        }
+        return observed
+    if cell.variant != "shared-hits":
+        raise ValueError(f"unknown E11 variant {cell.variant!r}")
+    global _h
+    n = cell.size or 200_000
+    rng = np.random.default_rng(11)
+    x, y = rng.random(n), rng.random(n)
+    flags = np.less_equal(x * x + y * y, 1.0).astype(np.int64)
+    expected = int(np.count_nonzero(flags))
+    chunks = np.array_split(flags, cell.threads)
+    more = trials_until(cell)
+    done, wrong = 0, []
+    while more(done):
+        _h = 0
+        run_together([lambda c=c: _count_hits_shared(c) for c in chunks])
+        done += 1
+        if _h == expected:
+            observed.outcomes.add("h == hits", ACCEPTABLE, "every thread's `h = h + 1` landed")
+        else:
+            wrong.append(expected - _h)
+            observed.outcomes.add("h != hits", INTERESTING, "`h = h + 1` lost updates between threads")
+    observed.detail = f"n={n}, {expected} hits: wrong count in {len(wrong)} of {done} trials" + (
+        f", up to {max(wrong)} hits lost" if wrong else ""
+    ) + trials_note(done, cell)
+    observed.timings = {"n": n, "trials": done}
+    return observed
+
+
+# -- E12: "GIL-safe prediction": N threads each count n ones ------------------------------------------
+
+
+def run_e12(cell: Cell) -> Observation:
+    backend = load(cell.backend)
+    kernel = backend.rng_count_ones if cell.variant == "rng-count" else backend.count_ones
+    n = cell.size or 7_000_000
+    observed = Observation()
+    more = trials_until(cell)
+    done, wrong = 0, []
+    while more(done):
+        _, counts = run_together([lambda: kernel(n)] * cell.threads)
+        done += 1
+        bad = [c for c in counts if c != n]
+        if bad:
+            wrong.extend(bad)
+            observed.outcomes.add("a count != n", FORBIDDEN, "a GIL-free count returned a wrong result")
+        else:
+            observed.outcomes.add("all counts == n", ACCEPTABLE, "every thread counted n")
+    observed.detail = f"n={n}: {len(wrong)} wrong counts in {done} trials of {cell.threads} threads" + trials_note(done, cell)
+    observed.timings = {"n": n, "trials": done}
+    if cell.backend == "numpy":
+        import numpy as np
+
+        observed.timings["numpy"] = np.__version__  # 2.3 changed whether count_nonzero releases the GIL
+    return observed
+
+
+# -- E13: numba nogil with and without nopython; count_nonzero rewritten as a loop ------------------
+
+
+def run_e13(cell: Cell) -> Observation:
+    import numpy as np
+
+    numba_kernels = load("numba")
+    observed = Observation()
+    cores = usable_cores()
+    ideal = min(cell.threads, cores)
+    if cell.variant == "nopython":
+        n = cell.size or 10_000_000
+        values = np.ones(n)
+        numba_kernels.count_nonzero_loop(values[:10])
+        numpy_s = best_time(lambda: np.count_nonzero(values), 5)
+        small = values[: min(n, 500_000)]
+        loop_s = best_time(lambda: load("python").count_nonzero_loop(small), 1) * (n / len(small))
+        numba_s = best_time(lambda: numba_kernels.count_nonzero_loop(values), 5)
+        chunks = np.array_split(values, cell.threads)
+        threads_s = min(run_together([lambda c=c: numba_kernels.count_nonzero_loop(c) for c in chunks])[0] for _ in range(5))
+        observed.timings = {
+            "n": n,
+            "numpy_count_nonzero_s": numpy_s,
+            "python_loop_vs_numpy": numpy_s / loop_s,
+            "numba_loop_vs_numpy": numpy_s / numba_s,
+            "numba_threads_vs_numba": numba_s / threads_s,
+            "numba_threads_vs_numpy": numpy_s / threads_s,
+            "ideal": ideal,
+        }
+        return observed
+    if cell.variant == "objmode":
+        n = cell.size or 200_000
+        observed = run_pi_threads(Cell(**{**cell.to_json(), "backend": "numba", "variant": "objmode", "size": n}))
+        nopython = run_pi_threads(Cell(**{**cell.to_json(), "backend": "numba", "variant": "jit", "size": n * 20}))
+        observed.timings["nopython_speedup_vs_1_thread"] = nopython.timings["speedup_vs_1_thread"]
+        observed.detail = (
+            f"object mode, nogil=True: {observed.timings['speedup_vs_1_thread']:.2f}x on {cell.threads} threads; "
+            f"nopython, nogil=True: {nopython.timings['speedup_vs_1_thread']:.2f}x (ideal {ideal})"
+        )
+        return observed
+    raise ValueError(f"unknown E13 variant {cell.variant!r}")
+
+
+# -- a user's own callable ------------------------------------------------------------------------
+
+
+def _resolve(spec: str) -> Callable:
+    import importlib
+
+    module_name, _, attribute = spec.partition(":")
+    if not attribute:
+        raise ValueError(f"{spec!r} is not of the form module:function")
+    target = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def run_user(cell: Cell) -> Observation:
+    """Hammer a user's callable: setup() -> state; N threads call func(state); check(state)."""
+    spec = cell.target or {}
+    func = _resolve(spec["func"])
+    setup = _resolve(spec["setup"]) if spec.get("setup") else None
+    check = _resolve(spec["check"]) if spec.get("check") else None
+    observed = Observation()
+    more = trials_until(cell)
+    done = 0
+    while more(done):
+        state = setup() if setup else None
+        call = (lambda: func(state)) if setup else func
+        try:
+            run_together([call] * cell.threads)
+        except Exception as error:
+            observed.outcomes.add(f"func raised {type(error).__name__}", FORBIDDEN, str(error)[:200])
+            done += 1
+            continue
+        done += 1
+        if check is None:
+            observed.outcomes.add("completed", ACCEPTABLE, "no exception (no --check given)")
+            continue
+        try:
+            verdict = check(state) if setup else check()
+        except Exception as error:
+            observed.outcomes.add(f"check raised {type(error).__name__}", FORBIDDEN, str(error)[:200])
+            continue
+        if verdict is None or verdict is True:
+            observed.outcomes.add("check passed", ACCEPTABLE)
+        elif verdict is False:
+            observed.outcomes.add("check returned False", FORBIDDEN)
+        else:
+            observed.outcomes.add(repr(verdict)[:80], ACCEPTABLE, "the value check returned")
+    observed.detail = f"{done} trials of {cell.threads} threads" + trials_note(done, cell)
+    return observed
+
+
+# -- the catalogue ---------------------------------------------------------------------------------
+
+ALL_PI_BACKENDS = {"python": ("talk", "tuned"), "numpy": ("talk", "tuned"), "cext": ("talk", "tuned"), "numba": ("talk", "tuned")}
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.id: e
+    for e in (
+        Experiment(
+            "E1", "series vs threads vs processes", "7-8", "wall time per variant; launch cost",
+            "threads = 1x series; processes 1.8x; process launch ~6 ms each, thread ~0",
+            {"python": ("series-threads-processes",)}, run_e1, threaded=False, fixed_threads=2,
+        ),
+        Experiment(
+            "E2", "race on a shared global (add/sub)", "9-11", "trials that end with g != 0",
+            "not thread-safe once a run lasts >= ~8 ms (switch interval 5 ms)",
+            {"python": E2_VARIANTS}, run_e2, threaded=False, fixed_threads=2,
+        ),
+        Experiment(
+            "E3", "Monte Carlo pi per backend", "13-19", "time per shot; error",
+            "NumPy 7.7x pure Python; C extension 23x",
+            ALL_PI_BACKENDS, run_pi_single, threaded=False,
+        ),
+        Experiment(
+            "E4", "map-reduce pi over threads", "14, 16, 24, 39", "speed-up vs threads against min(N, M)",
+            "ideal min(N, M) minus overhead; 3x at 3 threads",
+            ALL_PI_BACKENDS, run_pi_threads,
+        ),
+        Experiment(
+            "E5", "thread-safe vs shared-state C RNG in threads", "17", "speed-up and estimate quality",
+            "random_r slows down under threads",
+            {"cext": ("rand_r", "random")}, run_pi_threads,
+        ),
+        Experiment(
+            "E6", "Numba pi: jit, jit of NumPy code, parallel, nogil threads", "20-26", "speed-up vs pure Python",
+            "jit 21x; jit of NumPy code 1x; parallel 89x",
+            {"numba": ("jit", "jit-numpy", "parallel", "nogil-threads", "tuned")}, run_e6,
+        ),
+        Experiment(
+            "E7", "indexing: list vs ndarray, np.add, jitted loop", "23", "time per element",
+            "ndarray indexing 3.8x slower than list; jitted loop ~100x",
+            {"python": ("list-loop", "ndarray-loop"), "numpy": ("add-list", "add-ndarray"), "numba": ("jit-loop-ndarray",)},
+            run_e7, threaded=False,
+        ),
+        Experiment(
+            "E11", "NumPy under 1..N threads; a shared Python hit counter", "42-43", "slope of time vs threads; wrong counts",
+            "NumPy partly GIL-free; GIL errors in the shared loop",
+            {"numpy": ("threads", "shared-hits")}, run_e11,
+        ),
+        Experiment(
+            "E12", "GIL-safe prediction: N threads count n ones", "44, 55", "wrong counts",
+            "14 errors on the talk's bench with 9 threads; none with 2-4; the RNG variant never erred",
+            {"numpy": ("count", "rng-count"), "cext": ("count",)}, run_e12, default_size=7_000_000,
+        ),
+        Experiment(
+            "E13", "Numba nogil with and without nopython; count_nonzero as a loop", "45-47",
+            "GIL-free or not; speed", "loop rewrite 0.02x; Numba 1.6x; 6 threads 3.2x, 5x the original",
+            {"numba": ("nopython", "objmode")}, run_e13, needs=("numpy",),
+        ),
+    )
+}
+
+USER_EXPERIMENT = Experiment("user", "a user's callable", "-", "outcomes of check", "-", {"python": ("target",)}, run_user)
+
+
+def experiment(experiment_id: str) -> Experiment:
+    return USER_EXPERIMENT if experiment_id == "user" else EXPERIMENTS[experiment_id]

@@ -1,0 +1,123 @@
+"""The records of a stress run: a cell to run, what it observed, and how outcomes are graded."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+ACCEPTABLE = "ACCEPTABLE"
+INTERESTING = "INTERESTING"  # allowed, and what a demonstration of racy code exists to show
+FORBIDDEN = "FORBIDDEN"  # a wrong result: the run fails
+
+STATUSES = ("ok", "crash", "timeout", "error", "skipped")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of one experiment: backend x variant x threads, in its own process."""
+
+    experiment: str
+    backend: str
+    variant: str
+    threads: int
+    trials: int
+    size: int | None = None  # None: the experiment's default
+    seconds: float = 60.0  # soft deadline inside the worker: stop starting new trials after it
+    target: dict | None = None  # user targets: {"func": "mod:fn", "setup": ..., "check": ...}
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @property
+    def label(self) -> str:
+        return f"{self.experiment} {self.backend}/{self.variant} threads={self.threads}"
+
+
+@dataclass
+class Outcome:
+    outcome: str
+    count: int
+    expect: str
+    description: str = ""
+
+    def to_json(self, total: int) -> dict:
+        data = asdict(self)
+        data["frequency"] = round(self.count / total, 6) if total else 0.0
+        return data
+
+
+@dataclass
+class Result:
+    experiment: str
+    backend: str
+    variant: str
+    threads: int
+    status: str
+    detail: str = ""
+    outcomes: list[Outcome] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    python: str = ""  # the interpreter that ran it (label)
+    gil_enabled: bool | None = None  # as observed at the end of the cell
+
+    def to_json(self) -> dict:
+        total = sum(o.count for o in self.outcomes)
+        return {
+            "experiment": self.experiment,
+            "backend": self.backend,
+            "variant": self.variant,
+            "threads": self.threads,
+            "status": self.status,
+            "detail": self.detail,
+            "outcomes": [o.to_json(total) for o in self.outcomes],
+            "timings": self.timings,
+            "python": self.python,
+            "gil_enabled": self.gil_enabled,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Result:
+        outcomes = [Outcome(o["outcome"], o["count"], o["expect"], o.get("description", "")) for o in data.get("outcomes", [])]
+        return cls(
+            data["experiment"],
+            data["backend"],
+            data["variant"],
+            data["threads"],
+            data["status"],
+            data.get("detail", ""),
+            outcomes,
+            data.get("timings", {}),
+            data.get("python", ""),
+            data.get("gil_enabled"),
+        )
+
+    @property
+    def forbidden(self) -> bool:
+        return any(o.expect == FORBIDDEN and o.count for o in self.outcomes)
+
+    @property
+    def failed(self) -> bool:
+        return self.forbidden or self.status in ("crash", "timeout", "error")
+
+    @property
+    def key(self) -> tuple:
+        return (self.experiment, self.backend, self.variant, self.threads, self.python)
+
+
+class OutcomeTally:
+    """Counts outcomes as trials produce them (jcstress's table)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, Outcome] = {}
+
+    def add(self, outcome: str, expect: str, description: str = "") -> None:
+        row = self._rows.get(outcome)
+        if row is None:
+            self._rows[outcome] = Outcome(outcome, 1, expect, description)
+        else:
+            row.count += 1
+
+    def rows(self) -> list[Outcome]:
+        return sorted(self._rows.values(), key=lambda o: (-o.count, o.outcome))
+
+    @property
+    def total(self) -> int:
+        return sum(o.count for o in self._rows.values())

@@ -1,0 +1,116 @@
+"""Stress results as text: outcome tables (jcstress style), timing lines, and run-to-run changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gilsafe.stress.experiments import EXPERIMENTS
+from gilsafe.stress.model import ACCEPTABLE, Result
+
+# The timings worth a column, in the order a reader wants them.
+HEADLINE_TIMINGS = (
+    ("ns_per_shot", "ns/shot", "{:.1f}"),
+    ("ns_per_element", "ns/elem", "{:.2f}"),
+    ("speedup_vs_python", "vs python", "{:.1f}x"),
+    ("speedup_vs_1_thread", "vs 1 thread", "{:.2f}x"),
+    ("ideal", "ideal", "{}"),
+    ("efficiency", "efficiency", "{:.2f}"),
+    ("speedup_vs_list_loop", "vs list loop", "{:.2f}x"),
+    ("threads_speedup", "threads vs series", "{:.2f}x"),
+    ("processes_speedup", "processes vs series", "{:.2f}x"),
+    ("thread_launch_ms", "thread launch", "{:.3f} ms"),
+    ("process_launch_ms", "process launch", "{:.1f} ms"),
+    ("slope", "time(N)/time(1)", "{:.2f}"),
+    ("ideal_slope", "ideal slope", "{:.2f}"),
+    ("python_loop_vs_numpy", "loop vs numpy", "{:.3f}x"),
+    ("numba_loop_vs_numpy", "numba loop vs numpy", "{:.2f}x"),
+    ("numba_threads_vs_numba", "threads vs numba", "{:.2f}x"),
+    ("numba_threads_vs_numpy", "threads vs numpy", "{:.2f}x"),
+    ("nopython_speedup_vs_1_thread", "nopython vs 1 thread", "{:.2f}x"),
+    ("first_call_s", "first call", "{:.2f} s"),
+    ("relative_error", "error", "{:.1e}"),
+)
+
+
+def timing_line(timings: dict) -> str:
+    parts = [f"{label} {fmt.format(timings[key])}" for key, label, fmt in HEADLINE_TIMINGS if key in timings]
+    return " | ".join(parts)
+
+
+def outcome_table(result: Result, indent: str = "    ") -> list[str]:
+    total = sum(o.count for o in result.outcomes)
+    lines = [f"{indent}{'outcome':<22} {'count':>6} {'frequency':>9}  {'expect':<11}  description"]
+    for o in result.outcomes:
+        frequency = f"{100 * o.count / total:.1f}%" if total else "-"
+        lines.append(f"{indent}{o.outcome:<22} {o.count:>6} {frequency:>9}  {o.expect:<11}  {o.description}")
+    return lines
+
+
+def format_results(results: Sequence[Result], cut: Sequence[str] = (), interrupted: bool = False) -> str:
+    lines: list[str] = []
+    current = None
+    for result in results:
+        if result.experiment != current:
+            current = result.experiment
+            spec = EXPERIMENTS.get(current)
+            title = f"{current}: {spec.title} (slides {spec.slides}); talk: {spec.talk}" if spec else current
+            lines += ["", title]
+        where = f" [{result.python}]" if result.python not in ("", "current") else ""
+        head = f"  {result.backend}/{result.variant} threads={result.threads}{where}: {result.status}"
+        detail_lines = result.detail.strip().splitlines()
+        if detail_lines and result.status == "ok":
+            head += f" - {detail_lines[0]}"
+        lines.append(head)
+        if result.status != "ok":
+            lines += [f"    {line}" for line in detail_lines[:12]]
+        if result.timings and timing_line(result.timings):
+            lines.append(f"    {timing_line(result.timings)}")
+        if result.outcomes:
+            lines += outcome_table(result)
+    if cut:
+        lines += ["", f"cut by the time budget ({len(cut)} cells): " + ", ".join(cut)]
+    if interrupted:
+        lines += ["", "interrupted: the results above are partial"]
+    lines += ["", summary_line(results)]
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def summary_line(results: Sequence[Result]) -> str:
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    forbidden = sum(1 for r in results if r.forbidden)
+    races = sum(1 for r in results if any(o.expect != ACCEPTABLE and o.expect != "FORBIDDEN" and o.count for o in r.outcomes))
+    parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+    return f"{len(results)} cells: " + ", ".join(parts) + f"; races shown in {races}; FORBIDDEN outcomes in {forbidden}"
+
+
+def compare(old: Sequence[Result], new: Sequence[Result]) -> str:
+    """What changed between two runs, row by row."""
+    before = {r.key: r for r in old}
+    after = {r.key: r for r in new}
+    lines = []
+    for key in sorted(set(before) | set(after), key=lambda k: tuple(map(str, k))):
+        label = f"{key[0]} {key[1]}/{key[2]} threads={key[3]}" + (f" [{key[4]}]" if key[4] not in ("", "current") else "")
+        a, b = before.get(key), after.get(key)
+        if a is None or b is None:
+            lines.append(f"{label}: {'new' if a is None else 'gone'}")
+            continue
+        changes = []
+        if a.status != b.status:
+            changes.append(f"status {a.status} -> {b.status}")
+        for outcome in sorted({o.outcome for o in a.outcomes + b.outcomes}):
+            fa, fb = _frequency(a, outcome), _frequency(b, outcome)
+            if abs(fa - fb) >= 0.005:
+                changes.append(f"{outcome} {100 * fa:.1f}% -> {100 * fb:.1f}%")
+        for key_name, name, _ in HEADLINE_TIMINGS:
+            va, vb = a.timings.get(key_name), b.timings.get(key_name)
+            if isinstance(va, (int, float)) and isinstance(vb, (int, float)) and va and abs(vb / va - 1) >= 0.05:
+                changes.append(f"{name} {va:.3g} -> {vb:.3g} ({vb / va:.2f}x)")
+        lines.append(f"{label}: " + ("; ".join(changes) if changes else "unchanged"))
+    return "\n".join(lines) + "\n"
+
+
+def _frequency(result: Result, outcome: str) -> float:
+    total = sum(o.count for o in result.outcomes)
+    return sum(o.count for o in result.outcomes if o.outcome == outcome) / total if total else 0.0

@@ -1,0 +1,228 @@
+"""Plans the matrix of cells and runs each one in its own subprocess, inside a time budget.
+
+A crash (signal), a hang (timeout), an import failure and an exception each come back as a Result
+with its status and detail; none of them stops the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gilsafe
+from gilsafe.stress.experiments import EXPERIMENTS
+from gilsafe.stress.model import Cell, Result
+from gilsafe.stress.worker import RESULT_PREFIX
+
+DEFAULT_CELL_TIMEOUT = 300.0
+# Seconds a cell keeps for starting its interpreter, importing and compiling, beyond its trials.
+CELL_OVERHEAD = 8.0
+MIN_CELL_SECONDS = 3.0
+
+
+@dataclass
+class Interpreter:
+    """The Python that runs the cells, and the label results carry."""
+
+    executable: str = sys.executable
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            self.label = Path(self.executable).name if self.executable != sys.executable else "current"
+
+    def environment_variables(self) -> dict:
+        """Make gilsafe (and its kernels folder) importable however gilsafe was installed here."""
+        import gilsafe.kernels
+
+        env = dict(os.environ)
+        package_parent = str(Path(gilsafe.__file__).resolve().parent.parent)
+        kernels_parent = str(Path(gilsafe.kernels.__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
+        env["GILSAFE_KERNELS_PARENT"] = kernels_parent
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def ask(self, flag: str, timeout: float = 120.0) -> dict:
+        """Run the worker in a query mode (--environment, --availability) and return its answer."""
+        try:
+            done = subprocess.run(
+                [self.executable, "-m", "gilsafe.stress.worker", flag],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=self.environment_variables(),
+                stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise RuntimeError(f"{self.executable}: {error}") from None
+        for line in done.stdout.splitlines():
+            if line.startswith(RESULT_PREFIX):
+                return json.loads(line[len(RESULT_PREFIX):])
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{self.executable}: the worker failed: {last}")
+
+
+def plan(
+    experiment_ids: Sequence[str],
+    backends: Sequence[str],
+    threads: Sequence[int],
+    trials: int,
+    size: int | None,
+) -> list[Cell]:
+    """Every (experiment, backend, variant, threads) the selection applies to, in catalogue order."""
+    cells = []
+    for experiment_id in experiment_ids:
+        spec = EXPERIMENTS[experiment_id]
+        for backend in backends:
+            for variant in spec.variants.get(backend, ()):
+                counts = threads if spec.threaded else [spec.fixed_threads]
+                for count in counts:
+                    cells.append(Cell(experiment_id, backend, variant, count, trials, size))
+    return cells
+
+
+@dataclass
+class Budget:
+    """The whole run's wall-clock budget, shared fairly among the cells still to run."""
+
+    seconds: float | None
+    started: float = field(default_factory=time.monotonic)
+
+    def remaining(self) -> float:
+        if self.seconds is None:
+            return float("inf")
+        return self.seconds - (time.monotonic() - self.started)
+
+    def for_cell(self, cells_left: int, cell_timeout: float) -> tuple[float, float] | None:
+        """(soft seconds for trials, hard timeout) for the next cell, or None when none fits."""
+        remaining = self.remaining()
+        if remaining < MIN_CELL_SECONDS:
+            return None
+        share = remaining / max(1, cells_left)
+        hard = min(remaining, cell_timeout, max(share, MIN_CELL_SECONDS + CELL_OVERHEAD))
+        soft = max(1.0, min(hard - CELL_OVERHEAD, share - CELL_OVERHEAD, cell_timeout / 2))
+        return soft, hard
+
+
+def run_cell(cell: Cell, interpreter: Interpreter, hard_timeout: float, on_process: Callable | None = None) -> Result:
+    request = dict(cell.to_json(), hang_dump_after=max(1.0, hard_timeout - 2.0))
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [interpreter.executable, "-m", "gilsafe.stress.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=interpreter.environment_variables(),
+        start_new_session=True,  # so a timeout can kill the cell and every process it started
+    )
+    if on_process:
+        on_process(process)
+    try:
+        stdout, stderr = process.communicate(json.dumps(request), timeout=hard_timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        stdout, stderr = process.communicate()
+        return _result(cell, interpreter, "timeout", f"no result after {hard_timeout:.0f} s; thread stacks:\n{_tail(stderr)}")
+    finally:
+        _kill_group(process)  # children the cell left behind
+    elapsed = time.monotonic() - started
+    for line in stdout.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            result = Result.from_json(json.loads(line[len(RESULT_PREFIX):]))
+            result.python = interpreter.label
+            result.timings.setdefault("cell_wall_s", elapsed)
+            return result
+    if process.returncode < 0:
+        name = signal.Signals(-process.returncode).name
+        return _result(cell, interpreter, "crash", f"killed by {name}:\n{_tail(stderr)}")
+    return _result(cell, interpreter, "error", f"worker exited with {process.returncode}:\n{_tail(stderr)}")
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _result(cell: Cell, interpreter: Interpreter, status: str, detail: str) -> Result:
+    return Result(cell.experiment, cell.backend, cell.variant, cell.threads, status, detail, python=interpreter.label)
+
+
+def skipped(cell: Cell, interpreter: Interpreter, reason: str) -> Result:
+    return _result(cell, interpreter, "skipped", f"skipped: {reason}")
+
+
+@dataclass
+class Run:
+    results: list[Result] = field(default_factory=list)
+    cut: list[Cell] = field(default_factory=list)  # cells the budget left no time for
+    interrupted: bool = False
+
+
+def run_all(
+    cells: Iterable[Cell],
+    interpreter: Interpreter,
+    *,
+    budget: Budget,
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT,
+    availability: dict | None = None,
+    progress: Callable[[int, int, Cell, Result | None], None] | None = None,
+) -> Run:
+    cells = list(cells)
+    run = Run()
+    current: list[subprocess.Popen] = []
+    for index, cell in enumerate(cells):
+        backend = (availability or {}).get(cell.backend)
+        if backend is not None and not backend["available"]:
+            run.results.append(skipped(cell, interpreter, backend["reason"]))
+            if progress:
+                progress(index + 1, len(cells), cell, run.results[-1])
+            continue
+        times = budget.for_cell(len(cells) - index, cell_timeout)
+        if times is None:
+            run.cut.append(cell)
+            run.results.append(skipped(cell, interpreter, "time budget exhausted"))
+            continue
+        soft, hard = times
+        if progress:
+            progress(index, len(cells), cell, None)
+        try:
+            result = run_cell(Cell(**{**cell.to_json(), "seconds": soft}), interpreter, hard, current.append)
+        except KeyboardInterrupt:
+            for process in current:
+                _kill_group(process)
+            run.interrupted = True
+            break
+        run.results.append(result)
+        if progress:
+            progress(index + 1, len(cells), cell, result)
+    return run
+
+
+def run_user_target(target: dict, threads: Sequence[int], trials: int, interpreter: Interpreter, budget: Budget, cell_timeout: float, progress=None) -> Run:
+    cells = [Cell("user", "python", target["func"], count, trials, None, 60.0, target) for count in threads]
+    return run_all(cells, interpreter, budget=budget, cell_timeout=cell_timeout, progress=progress)
+
+
+def results_document(environment: dict, run: Run) -> dict:
+    return {
+        "gilsafe": gilsafe.__version__,
+        "environment": environment,
+        "results": [r.to_json() for r in run.results],
+        "cut_by_budget": [c.label for c in run.cut],
+        "interrupted": run.interrupted,
+    }

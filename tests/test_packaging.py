@@ -1,0 +1,55 @@
+"""rules/ and kernels/ install as gilsafe.rules and gilsafe.kernels, in a wheel and editable."""
+
+import importlib.util
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import gilsafe.kernels
+import gilsafe.rules
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return next(out.glob("gilsafe-*.whl"))
+
+
+def test_wheel_has_no_top_level_rules_or_kernels(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {name.split("/")[0] for name in names}
+    assert "rules" not in top and "kernels" not in top
+    assert top <= {"gilsafe", next(n.split("/")[0] for n in names if ".dist-info/" in n)}
+    assert "gilsafe/rules/gs101_shared_read_modify_write.py" in names
+    assert "gilsafe/kernels/__init__.py" in names
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_runs(wheel, tmp_path):
+    env = tmp_path / "env"
+    venv.create(env, with_pip=True, system_site_packages=False)
+    python = env / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True, timeout=600)
+    result = subprocess.run([env / "bin" / "gilsafe", "rules"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0 and "GS101" in result.stdout
+    probe = "import importlib.util as u; print(u.find_spec('rules'), u.find_spec('kernels'))"
+    out = subprocess.run([python, "-c", probe], capture_output=True, text=True, cwd=tmp_path).stdout
+    assert out.strip() == "None None"
+
+
+def test_editable_install_maps_the_folders():
+    assert Path(gilsafe.rules.__file__).resolve() == REPO / "rules" / "__init__.py"
+    assert Path(gilsafe.kernels.__file__).resolve() == REPO / "kernels" / "__init__.py"
+    assert importlib.util.find_spec("gilsafe.rules.gs101_shared_read_modify_write") is not None
