@@ -1,0 +1,164 @@
+"""Each experiment's logic, in-process at small sizes (the CLI tests run them isolated)."""
+
+
+import pytest
+
+from gilsafe.stress import experiments as ex
+from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, INTERESTING, Cell, Outcome, OutcomeTally, Result
+
+
+def cell(experiment, backend, variant, threads=2, trials=3, size=None, seconds=30.0):
+    return Cell(experiment, backend, variant, threads, trials, size, seconds)
+
+
+def test_run_together_starts_behind_a_barrier_and_returns_results():
+    seconds, results = ex.run_together([lambda i=i: i * i for i in range(4)])
+    assert results == [0, 1, 4, 9] and seconds >= 0
+
+
+def test_run_together_surfaces_an_actor_exception():
+    with pytest.raises(ZeroDivisionError):
+        ex.run_together([lambda: 1 / 0, lambda: 1])
+
+
+def test_e1_measures_series_threads_processes_and_launch_costs():
+    timings = ex.run_e1(cell("E1", "python", "series-threads-processes", size=20_000, trials=1)).timings
+    for key in ("series_s", "threads_s", "processes_s", "thread_launch_ms", "process_launch_ms"):
+        assert timings[key] > 0
+    assert timings["threads_speedup"] == pytest.approx(timings["series_s"] / timings["threads_s"])
+
+
+@pytest.mark.parametrize("variant", ex.E2_VARIANTS)
+def test_e2_outcomes_are_graded(variant):
+    observed = ex.run_e2(cell("E2", "python", variant, trials=4, size=2_000))
+    rows = {o.outcome: o for o in observed.outcomes.rows()}
+    assert sum(o.count for o in rows.values()) == 4
+    assert set(rows) <= {"g == 0", "g != 0"}
+    if "g != 0" in rows:
+        assert rows["g != 0"].expect == INTERESTING
+    assert "of 4 trials" in observed.detail
+
+
+def test_e2_property_variant_shows_the_race_under_the_gil():
+    observed = ex.run_e2(cell("E2", "python", "property", trials=30, size=100_000))
+    assert any(o.outcome == "g != 0" for o in observed.outcomes.rows()), observed.detail
+
+
+def test_e2_restores_the_switch_interval():
+    import sys
+
+    before = sys.getswitchinterval()
+    ex.run_e2(cell("E2", "python", "switchinterval", trials=1, size=100))
+    assert sys.getswitchinterval() == before
+
+
+def test_soft_deadline_stops_trials_and_says_so():
+    observed = ex.run_e2(cell("E2", "python", "talk", trials=10_000, size=50_000, seconds=0.2))
+    done = observed.timings["trials"]
+    assert 1 <= done < 10_000
+    assert f"time budget: {done} of 10000 trials ran" in observed.detail
+
+
+@pytest.mark.parametrize("backend", ["python", "numpy", "cext", "numba"])
+def test_e3_pi_kernels_estimate_pi(backend):
+    pytest.importorskip({"python": "random", "numpy": "numpy", "cext": "gilsafe.kernels._cext", "numba": "numba"}[backend])
+    for variant in ("talk", "tuned"):
+        timings = ex.run_pi_single(cell("E3", backend, variant, size=200_000)).timings
+        assert timings["relative_error"] < 0.02
+        assert timings["ns_per_shot"] > 0 and timings["speedup_vs_python"] > 0
+
+
+def test_e4_reports_speedup_against_the_ideal():
+    pytest.importorskip("gilsafe.kernels._cext")
+    timings = ex.run_pi_threads(cell("E4", "cext", "tuned", threads=2, size=400_000)).timings
+    assert timings["ideal"] == min(2, ex.usable_cores())
+    assert timings["efficiency"] == pytest.approx(timings["speedup_vs_1_thread"] / timings["ideal"])
+    assert timings["relative_error"] < 0.02
+
+
+def test_e5_both_c_rngs_estimate_pi():
+    pytest.importorskip("gilsafe.kernels._cext")
+    for variant in ("rand_r", "random"):
+        timings = ex.run_pi_threads(cell("E5", "cext", variant, threads=2, size=200_000)).timings
+        assert timings["relative_error"] < 0.02
+
+
+@pytest.mark.parametrize("variant", ["jit", "jit-numpy", "parallel", "nogil-threads", "tuned"])
+def test_e6_numba_variants(variant):
+    pytest.importorskip("numba")
+    timings = ex.run_e6(cell("E6", "numba", variant, size=200_000)).timings
+    assert timings["relative_error"] < 0.02 and timings["speedup_vs_python"] > 0
+
+
+@pytest.mark.parametrize(
+    "backend, variant",
+    [("python", "list-loop"), ("python", "ndarray-loop"), ("numpy", "add-list"), ("numpy", "add-ndarray"), ("numba", "jit-loop-ndarray")],
+)
+def test_e7_indexing(backend, variant):
+    pytest.importorskip("numba" if backend == "numba" else "numpy")
+    timings = ex.run_e7(cell("E7", backend, variant, size=20_000)).timings
+    assert timings["ns_per_element"] > 0
+    if variant == "list-loop":
+        assert timings["speedup_vs_list_loop"] == 1.0
+
+
+def test_e11_threads_slope_and_shared_hits():
+    pytest.importorskip("numpy")
+    slope = ex.run_e11(cell("E11", "numpy", "threads", threads=2, size=100_000)).timings
+    assert slope["slope"] > 0 and slope["ideal_slope"] == 2 / min(2, ex.usable_cores())
+    hits = ex.run_e11(cell("E11", "numpy", "shared-hits", threads=2, size=10_000, trials=3))
+    assert sum(o.count for o in hits.outcomes.rows()) == 3
+    assert {o.expect for o in hits.outcomes.rows()} <= {ACCEPTABLE, INTERESTING}
+
+
+@pytest.mark.parametrize("backend, variant", [("numpy", "count"), ("numpy", "rng-count"), ("cext", "count")])
+def test_e12_counts_are_checked(backend, variant):
+    pytest.importorskip("numpy" if backend == "numpy" else "gilsafe.kernels._cext")
+    observed = ex.run_e12(cell("E12", backend, variant, threads=3, size=50_000, trials=3))
+    rows = observed.outcomes.rows()
+    assert sum(o.count for o in rows) == 3
+    assert all(o.expect == (FORBIDDEN if o.outcome == "a count != n" else ACCEPTABLE) for o in rows)
+    if backend == "numpy":
+        import numpy
+
+        assert observed.timings["numpy"] == numpy.__version__
+
+
+def test_e12_a_wrong_count_is_forbidden(monkeypatch):
+    pytest.importorskip("numpy")
+    from gilsafe.kernels import numpy_kernels
+
+    monkeypatch.setattr(numpy_kernels, "count_ones", lambda n: n - 1)
+    observed = ex.run_e12(cell("E12", "numpy", "count", threads=2, size=10, trials=2))
+    assert [(o.outcome, o.count, o.expect) for o in observed.outcomes.rows()] == [("a count != n", 2, FORBIDDEN)]
+
+
+def test_e13_variants():
+    pytest.importorskip("numba")
+    nopython = ex.run_e13(cell("E13", "numba", "nopython", threads=2, size=200_000)).timings
+    assert nopython["numba_loop_vs_numpy"] > 0 and nopython["python_loop_vs_numpy"] < 1
+    objmode = ex.run_e13(cell("E13", "numba", "objmode", threads=2, size=20_000))
+    assert "object mode, nogil=True" in objmode.detail
+    assert objmode.timings["relative_error"] < 0.05
+
+
+def test_outcome_tally_and_result_grading():
+    tally = OutcomeTally()
+    for outcome in ("a", "b", "a"):
+        tally.add(outcome, ACCEPTABLE if outcome == "a" else FORBIDDEN)
+    assert [(o.outcome, o.count) for o in tally.rows()] == [("a", 2), ("b", 1)]
+    result = Result("E12", "numpy", "count", 2, "ok", outcomes=tally.rows())
+    assert result.forbidden and result.failed
+    assert result.to_json()["outcomes"][0]["frequency"] == pytest.approx(2 / 3, abs=1e-6)
+    assert Result.from_json(result.to_json()).to_json() == result.to_json()
+    interesting = Result("E2", "python", "talk", 2, "ok", outcomes=[Outcome("g != 0", 3, INTERESTING)])
+    assert not interesting.failed, "showing the race an experiment exists to show is not a failure"
+    assert Result("E4", "numpy", "talk", 2, "timeout").failed
+    assert not Result("E4", "numpy", "talk", 2, "skipped").failed
+
+
+def test_catalogue_covers_the_issue():
+    assert set(ex.EXPERIMENTS) == {"E1", "E2", "E3", "E4", "E5", "E6", "E7", "E11", "E12", "E13"}
+    for spec in ex.EXPERIMENTS.values():
+        assert spec.variants and spec.talk and spec.slides
+    assert ex.usable_cores() >= 1
