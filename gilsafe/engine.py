@@ -111,8 +111,9 @@ def lint_text(path: str, text: str, settings: Settings, rules: list[type[Rule]])
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     model = ModuleModel(wrapper, lock_names=settings.lock_names, extra_entry_points=settings.thread_entry_points)
     wrapper.visit(model)
-    instances = [rule(model, settings, path) for rule in wanted]
-    wrapper.visit_batched(instances)
+    instances = [rule(model, settings, path) for rule in wanted if model.entries or not rule.needs_thread_entries]
+    if instances:
+        wrapper.visit_batched(instances)
     findings: list[Finding] = []
     fixes: dict = {}
     for rule in instances:

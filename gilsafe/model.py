@@ -19,9 +19,7 @@ from libcst.metadata import (
     GlobalScope,
     ClassScope,
     ComprehensionScope,
-    ParentNodeProvider,
     PositionProvider,
-    QualifiedNameProvider,
     Scope,
     ScopeProvider,
 )
@@ -29,7 +27,6 @@ from libcst.metadata import (
 from gilsafe.findings import ThreadEntry
 
 FunctionNode = cst.FunctionDef | cst.Lambda
-STATEMENTS = (cst.BaseStatement, cst.BaseSmallStatement)
 
 LOCK_FACTORIES = frozenset(
     {
@@ -90,6 +87,14 @@ class SharedState:
     label: str
 
 
+@dataclass(frozen=True)
+class EntrySite:
+    """A call (or class, or decorator) that makes functions run in a thread."""
+
+    description: str
+    starter: cst.CSTNode = field(compare=False)
+
+
 @dataclass
 class FunctionInfo:
     node: FunctionNode
@@ -118,7 +123,10 @@ def access_root(node: cst.BaseExpression) -> cst.BaseExpression:
 class ModuleModel(cst.CSTVisitor):
     """Built by one metadata-aware pass over the module; rules then query it."""
 
-    METADATA_DEPENDENCIES = (ScopeProvider, QualifiedNameProvider, ParentNodeProvider, PositionProvider)
+    # Parents are recorded by this pass and qualified names asked of the scopes, node by node:
+    # each metadata provider dropped is a whole-tree pass saved. Positions are resolved lazily,
+    # only when something is reported.
+    METADATA_DEPENDENCIES = (ScopeProvider,)
 
     def __init__(
         self,
@@ -140,14 +148,20 @@ class ModuleModel(cst.CSTVisitor):
         self.lock_ids: set[str] = set()
         self.thread_local_ids: set[str] = set()
         self.executor_exprs: set[str] = set()
-        self.held_locks: dict[cst.CSTNode, frozenset[str]] = {}
-        # (callable expression, the call or class that starts it, line)
-        self._entry_sites: list[tuple[cst.BaseExpression | FunctionNode, str, int]] = []
+        # with-statement bodies and the locks their items take; statements after L.acquire()
+        self._with_locks: dict[cst.CSTNode, frozenset[str]] = {}
+        self._bindings: list[tuple[cst.BaseExpression, cst.BaseExpression]] = []
+        self._withs: list[cst.With] = []
+        self._blocks: list[Sequence[cst.CSTNode]] = []
+        self._calls: list[cst.Call] = []
+        # (callable expression, description, the call or class that starts it)
+        self._entry_sites: list[tuple[cst.BaseExpression | FunctionNode, str, cst.CSTNode]] = []
         self._function_stack: list[FunctionInfo] = []
         self._class_stack: list[cst.ClassDef] = []
-        self._lock_stack: list[frozenset[str]] = [frozenset()]
         self._acquired_before: dict[cst.CSTNode, frozenset[str]] = {}
-        self.entries: dict[FunctionNode, ThreadEntry] = {}
+        self.entries: dict[FunctionNode, EntrySite] = {}
+        self._parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self._visiting: list[cst.CSTNode] = []
 
     # -- metadata helpers -------------------------------------------------------------------
 
@@ -158,13 +172,13 @@ class ModuleModel(cst.CSTVisitor):
         return self.module.code_for_node(node)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        return self.wrapper.resolve(ParentNodeProvider).get(node)
+        return self._parents.get(node)
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        value = self.wrapper.resolve(QualifiedNameProvider).get(node, ())
-        if callable(value):  # libcst computes qualified names lazily
-            value = value()
-        return {q.name for q in value}
+        scope = self.scope(node)
+        if scope is None:
+            return set()
+        return {q.name for q in scope.get_qualified_names_for(node)}
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self.wrapper.resolve(ScopeProvider).get(node)
@@ -172,16 +186,14 @@ class ModuleModel(cst.CSTVisitor):
     # -- the pass -----------------------------------------------------------------------------
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, STATEMENTS):
-            held = self._lock_stack[-1] | self._acquired_before.get(node, frozenset())
-            self._lock_stack.append(held)
-            self.held_locks[node] = held
+        if self._visiting:
+            self._parents[node] = self._visiting[-1]
+        self._visiting.append(node)
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._visiting.pop()
         super().on_leave(original_node)
-        if isinstance(original_node, STATEMENTS):
-            self._lock_stack.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if not self._function_stack and not self._class_stack:
@@ -204,12 +216,12 @@ class ModuleModel(cst.CSTVisitor):
         self.functions[node] = info
         self._function_stack.append(info)
         if klass is not None and klass in self.thread_classes and node.name.value == "run":
-            self._entry_sites.append((node, f"Thread subclass {klass.name.value}.run", self._line(klass)))
+            self._entry_sites.append((node, f"Thread subclass {klass.name.value}.run", klass))
         for decorator in node.decorators:
             target = decorator.decorator
             target = target.func if isinstance(target, cst.Call) else target
             if self.qualified_names(target) & {"dask.delayed", "dask.delayed.delayed"}:
-                self._entry_sites.append((node, f"@{self.code_for(target)}", self._line(decorator)))
+                self._entry_sites.append((node, f"@{self.code_for(target)}", decorator))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._function_stack.pop()
@@ -224,38 +236,53 @@ class ModuleModel(cst.CSTVisitor):
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
         self._function_stack.pop()
 
+    # The traversal only collects; what needs the whole module (parents of every node, every lock
+    # and executor binding) is decided in leave_Module.
+
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self._note_acquire_release(node.body)
+        self._blocks.append(node.body)
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._note_acquire_release(node.body)
+        self._blocks.append(node.body)
 
     def visit_With(self, node: cst.With) -> None:
-        locks = {lock for item in node.items if (lock := self.lock_id(item.item)) is not None}
+        self._withs.append(node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bindings.append((target.target, node.value))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._bindings.append((node.target, node.value))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._function_stack:
+            self._function_stack[-1].calls.append(node)
+        self._calls.append(node)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for target, value in self._bindings:
+            self._note_binding(target, value)
+        for node in self._withs:
+            self._note_with(node)
+        for body in self._blocks:
+            self._note_acquire_release(body)
+        for call in self._calls:
+            self._note_entry_call(call)
+        self._resolve_entries()
+
+    def _note_with(self, node: cst.With) -> None:
+        locks = frozenset(lock for item in node.items if (lock := self.lock_id(item.item)) is not None)
         if locks:
             # The items are evaluated before the lock is taken; only the body is guarded.
-            self._lock_stack.append(self._lock_stack[-1] | frozenset(locks))
-        else:
-            self._lock_stack.append(self._lock_stack[-1])
+            self._with_locks[node.body] = locks
         for item in node.items:
             if item.asname is not None and isinstance(item.item, cst.Call):
                 if self.qualified_names(item.item.func) & EXECUTOR_FACTORIES:
                     self.executor_exprs.add(self.code_for(item.asname.name))
 
-    def leave_With(self, original_node: cst.With) -> None:
-        self._lock_stack.pop()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._note_binding(target.target, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._note_binding(node.target, node.value)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self._function_stack:
-            self._function_stack[-1].calls.append(node)
+    def _note_entry_call(self, node: cst.Call) -> None:
         names = self.qualified_names(node.func)
         for name in names:
             if name in self.entry_calls:
@@ -264,7 +291,7 @@ class ModuleModel(cst.CSTVisitor):
                 if target is not None:
                     short = self.code_for(node.func)
                     label = f"{keyword}={self.code_for(target)}" if keyword and _has_keyword(node.args, keyword) else self.code_for(target)
-                    self._entry_sites.append((target, f"{short}({_clip(label)})", self._line(node)))
+                    self._entry_sites.append((target, f"{short}({_clip(label)})", node))
                 return
         if isinstance(node.func, cst.Attribute):
             method = node.func.attr.value
@@ -277,10 +304,7 @@ class ModuleModel(cst.CSTVisitor):
                 return
             if target is not None:
                 label = f"{self.code_for(node.func)}({_clip(self.code_for(target))})"
-                self._entry_sites.append((target, label, self._line(node)))
-
-    def leave_Module(self, original_node: cst.Module) -> None:
-        self._resolve_entries()
+                self._entry_sites.append((target, label, node))
 
     # -- pass helpers --------------------------------------------------------------------------
 
@@ -443,13 +467,15 @@ class ModuleModel(cst.CSTVisitor):
         return lock.replace(".<locals>.", ".")
 
     def guarding_locks(self, node: cst.CSTNode) -> frozenset[str]:
-        """The locks held where `node` runs (innermost statement that holds it)."""
+        """The locks held where `node` runs: enclosing `with L:` bodies and `L.acquire()` regions,
+        up to the enclosing function (a lock held by a caller is not seen)."""
+        held: set[str] = set()
         current: cst.CSTNode | None = node
-        while current is not None:
-            if current in self.held_locks:
-                return self.held_locks[current]
+        while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda)):
+            held |= self._with_locks.get(current, frozenset())
+            held |= self._acquired_before.get(current, frozenset())
             current = self.parent(current)
-        return frozenset()
+        return frozenset(held)
 
     def shared_state(self, expr: cst.BaseExpression, *, _depth: int = 0) -> SharedState | None:
         """What shared state `expr` reads or writes, or None when it is owned by the running thread.
@@ -519,9 +545,9 @@ class ModuleModel(cst.CSTVisitor):
     # -- reachability from thread entry points ------------------------------------------------
 
     def _resolve_entries(self) -> None:
-        queue: list[tuple[FunctionNode, ThreadEntry]] = []
-        for target, description, line in self._entry_sites:
-            entry = ThreadEntry(description, line)
+        queue: list[tuple[FunctionNode, EntrySite]] = []
+        for target, description, starter in self._entry_sites:
+            entry = EntrySite(description, starter)
             for function in self.callables(target):
                 queue.append((function, entry))
         while queue:
@@ -590,8 +616,8 @@ class ModuleModel(cst.CSTVisitor):
             return self.classes.get(classes.pop())
         return None
 
-    def thread_entry(self, node: cst.CSTNode) -> ThreadEntry | None:
-        """Why `node` runs in a thread, or None when nothing in this module makes it."""
+    def entry_site(self, node: cst.CSTNode) -> EntrySite | None:
+        """What makes `node` run in a thread, or None when nothing in this module does (cheap)."""
         function = node if isinstance(node, (cst.FunctionDef, cst.Lambda)) else self.enclosing_function(node)
         while function is not None:
             if function in self.entries:
@@ -600,6 +626,14 @@ class ModuleModel(cst.CSTVisitor):
                 return None  # a def only runs when called; reachability already followed the calls
             function = self.enclosing_function(function)
         return None
+
+    def thread_entry(self, node: cst.CSTNode) -> ThreadEntry | None:
+        """Why `node` runs in a thread, with the line of the call that starts it."""
+        site = self.entry_site(node)
+        return None if site is None else self.describe(site)
+
+    def describe(self, site: EntrySite) -> ThreadEntry:
+        return ThreadEntry(site.description, self._line(site.starter))
 
 
 def _function_scope(scope: Scope) -> Scope:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
-from libcst.metadata import PositionProvider
 
 from gilsafe.findings import Finding, Fix, ThreadEntry
 
@@ -61,11 +60,14 @@ class Rule(cst.BatchableCSTVisitor):
     when: ClassVar[str]  # UNDER_GIL, FREE_THREADED or BOTH
     # Top-level packages whose import makes this rule worth running on a file.
     interesting_modules: ClassVar[frozenset[str]]
+    # True for rules that only report code running in a thread: skipped when nothing in the module
+    # starts one, without a traversal.
+    needs_thread_entries: ClassVar[bool] = False
     docs: ClassVar[str]
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    METADATA_DEPENDENCIES = ()  # positions are resolved lazily through the model, on report
 
     def __init__(self, model: ModuleModel, settings: Settings, path: str) -> None:
         super().__init__()

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from gilsafe.findings import ThreadEntry
-from gilsafe.model import THREAD_MODULES, SharedState
+from gilsafe.model import THREAD_MODULES, EntrySite, SharedState
 from gilsafe.rule import BOTH, Invalid, Rule, Valid
 
 
@@ -18,7 +17,7 @@ class _Update:
     node: cst.CSTNode
     state: SharedState
     locks: frozenset[str]
-    entry: ThreadEntry
+    entry: EntrySite
 
 
 class SharedReadModifyWrite(Rule):
@@ -27,6 +26,7 @@ class SharedReadModifyWrite(Rule):
     summary = "Read-modify-write of shared state in thread-run code outside a lock."
     when = BOTH
     interesting_modules = THREAD_MODULES
+    needs_thread_entries = True
     docs = """
     ## What it does
     Finds `x += 1`, `x = x + 1`, `d[k] += 1`, `d[k] = d.get(k, 0) + 1`, `self.n -= 1` and `obj.count += 1`
@@ -252,7 +252,7 @@ class SharedReadModifyWrite(Rule):
             self._note_update(node, node.targets[0].target)
 
     def _note_update(self, node: cst.CSTNode, target: cst.BaseExpression) -> None:
-        entry = self.model.thread_entry(node)
+        entry = self.model.entry_site(node)
         if entry is None:
             return
         state = self.model.shared_state(target)
@@ -268,7 +268,7 @@ class SharedReadModifyWrite(Rule):
             for update in updates:
                 message = self._problem(update, updates)
                 if message is not None:
-                    self.report(update.node, message, entry=update.entry)
+                    self.report(update.node, message, entry=self.model.describe(update.entry))
 
     def _problem(self, update: _Update, updates: list[_Update]) -> str | None:
         statement = _clip(self.model.code_for(update.node))

@@ -24,7 +24,7 @@ def model_of(code):
 
 def entries(code):
     model = model_of(code)
-    return {model.functions[node].qualname: str(entry) for node, entry in model.entries.items()}
+    return {model.functions[node].qualname: str(model.describe(site)) for node, site in model.entries.items()}
 
 
 def test_thread_alias_and_entry_description():
