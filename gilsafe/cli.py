@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code")
 
+    report = commands.add_parser("report", help="build a standalone HTML report of findings and stress results")
+    report.add_argument("--lint", action="append", default=[], metavar="PATH", help="lint PATH into the report")
+    report.add_argument("--stress", type=Path, default=None, metavar="RESULTS", help="a `gilsafe stress --json` file")
+    report.add_argument("-o", "--output", type=Path, default=Path("gilsafe-report"), help="output folder (default gilsafe-report)")
+
     from gilsafe.stress.cli import add_stress_parser
 
     add_stress_parser(commands)
@@ -133,4 +138,14 @@ def run_rule(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-COMMANDS = {"lint": run_lint, "rules": run_rules, "rule": run_rule}
+def run_report(args: argparse.Namespace) -> int:
+    try:
+        from gilsafe.report import build_report
+    except ImportError:
+        raise UsageError("gilsafe report needs Sphinx: pip install 'gilsafe[docs]'") from None
+    index = build_report(args.lint, args.stress, args.output)
+    print(f"Report: {index}")
+    return EXIT_CLEAN
+
+
+COMMANDS = {"lint": run_lint, "rules": run_rules, "rule": run_rule, "report": run_report}

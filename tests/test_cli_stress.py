@@ -173,3 +173,22 @@ def test_other_interpreter_runs_and_labels_results(stress, tmp_path):
     numpy_rows = [r for r in rows if r["backend"] == "numpy"]
     assert numpy_rows and all(r["status"] == "skipped" and r["detail"] == "skipped: numpy: not installed" for r in numpy_rows)
     assert result.returncode == 0
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_partial_results(tmp_path):
+    import signal
+    import sys
+
+    out = tmp_path / "partial.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gilsafe", "stress", "--experiment", "E2", "--trials", "100000", "--size", "1000", "--json", str(out)],
+        cwd=REPO / "tests", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(6)  # past the environment probe, inside the first cells
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted: the results above are partial" in stdout
+    document = json.loads(out.read_text())
+    assert document["interrupted"] is True
+    assert "Traceback" not in stderr

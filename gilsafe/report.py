@@ -1,0 +1,64 @@
+"""`gilsafe report`: a standalone HTML report of lint findings and stress results, built with the
+Sphinx extension, with no conf.py of the user's."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from gilsafe.errors import UsageError
+
+CONF = '''project = "gilsafe report"
+extensions = ["gilsafe.sphinx"]
+html_title = "gilsafe report"
+html_theme = "alabaster"
+html_theme_options = {"page_width": "1100px"}
+'''
+
+
+def _page(title: str, body: str) -> str:
+    return f"{title}\n{'=' * len(title)}\n\n{body}\n"
+
+
+def build_report(lint: list[str], stress: Path | None, out: Path) -> Path:
+    """Build the report into `out` (replaced whole only once the build succeeded)."""
+    from sphinx.cmd.build import build_main
+
+    from gilsafe.sphinx import write_rule_pages
+
+    if not lint and stress is None:
+        raise UsageError("give --lint PATH and/or --stress RESULTS.json")
+    for path in lint:
+        if not Path(path).exists():
+            raise UsageError(f"--lint {path}: no such file or directory")
+    if stress is not None and not stress.is_file():
+        raise UsageError(f"--stress {stress}: no such file")
+    out = out.resolve()
+    with tempfile.TemporaryDirectory(prefix="gilsafe-report-") as work:
+        source = Path(work) / "source"
+        source.mkdir()
+        (source / "conf.py").write_text(CONF)
+        pages = []
+        options = "".join(f"   :lint: {Path(p).resolve()}\n   :display: {p}\n" for p in lint[:1])
+        if stress is not None:
+            options += f"   :stress: {stress.resolve()}\n"
+        if lint:
+            body = "\n".join(f".. gilsafe-lint:: {Path(p).resolve()}\n   :display: {p}\n" for p in lint)
+            (source / "findings.rst").write_text(_page("Findings", body))
+            pages.append("findings")
+            write_rule_pages(source / "rules")
+            pages.append("rules/*")
+        if stress is not None:
+            (source / "stress.rst").write_text(_page("Stress results", f".. gilsafe-stress:: {stress.resolve()}\n"))
+            pages.append("stress")
+        toctree = ".. toctree::\n   :glob:\n\n" + "".join(f"   {p}\n" for p in pages)
+        (source / "index.rst").write_text(_page("gilsafe report", f".. gilsafe-summary::\n{options}\n{toctree}"))
+        html = Path(work) / "html"
+        code = build_main(["-W", "-q", "-b", "html", "-d", str(Path(work) / "doctrees"), str(source), str(html)])
+        if code != 0:
+            raise UsageError("the report did not build (Sphinx printed why above)")
+        if out.exists():
+            shutil.rmtree(out)
+        shutil.copytree(html, out)
+    return out / "index.html"
