@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # Extras the tests and the demo exercise on a CPU-only machine.
-EXTRAS ?= test,numpy,numba
+EXTRAS ?= test,numpy,numba,docs
 
-.PHONY: demo test lint-examples bench clean
+.PHONY: demo test bench clean
 
 $(VENV)/.installed: pyproject.toml setup.py kernels/cext.c
 	$(PYTHON) -m venv $(VENV)
@@ -18,14 +18,18 @@ demo: $(VENV)/.installed
 	-$(VENV)/bin/gilsafe lint --no-cache examples/
 	@echo
 	@echo "== gilsafe stress: the talk's race and speed experiments, briefly"
-	$(VENV)/bin/gilsafe stress --backend python,numpy,numba,cext --threads 1,2 --experiment E2,E3,E4,E12 --trials 20 --time-budget 120
+	-$(VENV)/bin/gilsafe stress --backend python,numpy,numba,cext --threads 1,2 --experiment E2,E3,E4,E12 --trials 20 --time-budget 120 --json gilsafe-stress.json
+	@echo
+	@echo "== gilsafe report: findings and stress results as HTML"
+	$(VENV)/bin/gilsafe report --lint examples --stress gilsafe-stress.json -o gilsafe-report
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed
+	$(PY) -m pip install -q fixit  # the lint benchmark's comparison
 	$(PY) benchmarks/lint.py
 	$(PY) benchmarks/stress.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .gilsafe_cache .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .gilsafe_cache .pytest_cache gilsafe-report gilsafe-stress.json docs/_build

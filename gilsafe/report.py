@@ -52,7 +52,7 @@ def build_report(lint: list[str], stress: Path | None, out: Path) -> Path:
         if stress is not None:
             (source / "stress.rst").write_text(_page("Stress results", f".. gilsafe-stress:: {stress.resolve()}\n"))
             pages.append("stress")
-        toctree = ".. toctree::\n   :glob:\n\n" + "".join(f"   {p}\n" for p in pages)
+        toctree = ".. toctree::\n   :glob:\n   :maxdepth: 1\n\n" + "".join(f"   {p}\n" for p in pages)
         (source / "index.rst").write_text(_page("gilsafe report", f".. gilsafe-summary::\n{options}\n{toctree}"))
         html = Path(work) / "html"
         code = build_main(["-W", "-q", "-b", "html", "-d", str(Path(work) / "doctrees"), str(source), str(html)])

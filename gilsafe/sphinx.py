@@ -207,6 +207,7 @@ class LintDirective(SphinxDirective):
         paragraph += nodes.strong("", f"{shown}:{finding.line}:{finding.column}")
         paragraph += nodes.Text(" ")
         paragraph += inline_code_text(finding.message)
+        paragraph += nodes.Text(".")
         if finding.entry is not None:
             paragraph += nodes.Text(" Runs in a thread via ")
             paragraph += nodes.literal("", finding.entry.description)
