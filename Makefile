@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # Extras the tests and the demo exercise on a CPU-only machine.
+# SKIP_FREE_THREADED=1 skips building and testing under free-threaded CPython.
 EXTRAS ?= test,numpy,numba,docs
 
 .PHONY: demo test bench clean
@@ -25,6 +26,7 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+	GILSAFE_SKIP_FREE_THREADED=$(SKIP_FREE_THREADED) bash scripts/free-threaded-tier
 
 bench: $(VENV)/.installed
 	$(PY) -m pip install -q fixit  # the lint benchmark's comparison

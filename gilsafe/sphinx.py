@@ -119,6 +119,11 @@ def rule_page_rst(code: str) -> str:
     title = f"{rule.code} {rule.name}"
     lines = [f".. _{rule_label(code)}:", "", title, "=" * len(title), "", _inline_rst(rule.summary), "", f"**When it matters:** {rule.when}.", ""]
     lines.append(markdown_to_rst(_dedent(rule.docs)))
+    checks = getattr(rule, "RUNTIME_CHECKS", ())
+    if checks:
+        lines += ["", "Runtime evidence", "-" * 16, "", "Each check runs a racy driver and its fixed twin many times (``benchmarks/crosscheck.py``); the test suite requires the race where the check says it shows, and never in the fixed driver.", ""]
+        for check in checks:
+            lines.append(f"- {_inline_rst(check.name)}: shows {check.shows_under}; {_inline_rst(check.why)}.")
     lines += ["", "Examples from the test suite", "-" * 28, ""]
     for kind, examples in (("Not reported", rule.VALID), ("Reported", rule.INVALID)):
         for example in examples:

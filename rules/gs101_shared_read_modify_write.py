@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import libcst as cst
 
+from gilsafe.crosscheck import RuntimeCheck
 from gilsafe.model import THREAD_MODULES, EntrySite, SharedState
-from gilsafe.rule import BOTH, Invalid, Rule, Valid
+from gilsafe.rule import BOTH, FREE_THREADED, Invalid, Rule, Valid
+
+
+# The runtime drivers' shared lines: start the threads, then wait for all of them.
+_TWO_THREADS = """
+import threading
+
+def run_all(threads):
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+"""
+
+
+def _driver(body: str) -> str:
+    return _TWO_THREADS + textwrap.dedent(body)
 
 
 @dataclass(frozen=True)
@@ -237,6 +255,142 @@ class SharedReadModifyWrite(Rule):
                 await asyncio.to_thread(work, box)
             """,
             line=3,
+        ),
+    ]
+
+    # Runtime evidence (gilsafe.crosscheck): each racy driver must lose updates, each fixed one never.
+    RUNTIME_CHECKS = [
+        RuntimeCheck(
+            "global `g += 1` / `g -= 1` (the talk's add/sub)",
+            racy=_driver(
+                """
+            g = 0
+
+            def add(n):
+                global g
+                for _ in range(n):
+                    g += 1
+
+            def sub(n):
+                global g
+                for _ in range(n):
+                    g -= 1
+
+            def trial():
+                global g
+                g = 0
+                run_all([threading.Thread(target=add, args=(100_000,)), threading.Thread(target=sub, args=(100_000,))])
+                return g != 0
+            """
+            ),
+            fixed=_driver(
+                """
+            g = 0
+            g_lock = threading.Lock()
+
+            def add(n):
+                global g
+                for _ in range(n):
+                    with g_lock:
+                        g += 1
+
+            def sub(n):
+                global g
+                for _ in range(n):
+                    with g_lock:
+                        g -= 1
+
+            def trial():
+                global g
+                g = 0
+                run_all([threading.Thread(target=add, args=(100_000,)), threading.Thread(target=sub, args=(100_000,))])
+                return g != 0
+            """
+            ),
+            shows_under=FREE_THREADED,
+            why="since Python 3.10 the GIL changes hands only at calls and loop back-edges, never between "
+            "the load and the store of `g += 1`, so only a free-threaded build loses updates here",
+        ),
+        RuntimeCheck(
+            "`counts[w] = counts.get(w, 0) + 1` from two threads",
+            racy=_driver(
+                """
+            counts = {}
+
+            def tally(word, n):
+                for _ in range(n):
+                    counts[word] = counts.get(word, 0) + 1
+
+            def trial():
+                counts.clear()
+                run_all([threading.Thread(target=tally, args=("a", 100_000)) for _ in range(2)])
+                return counts["a"] != 200_000
+            """
+            ),
+            fixed=_driver(
+                """
+            counts = {}
+            counts_lock = threading.Lock()
+
+            def tally(word, n):
+                for _ in range(n):
+                    with counts_lock:
+                        counts[word] = counts.get(word, 0) + 1
+
+            def trial():
+                counts.clear()
+                run_all([threading.Thread(target=tally, args=("a", 100_000)) for _ in range(2)])
+                return counts["a"] != 200_000
+            """
+            ),
+            shows_under=BOTH,
+            why="the GIL may change hands when `.get()` returns, between the read and the store",
+        ),
+        RuntimeCheck(
+            "`self.n -= 1` reached through a method",
+            racy=_driver(
+                """
+            class Stats:
+                def __init__(self):
+                    self.n = 0
+
+                def record(self, k):
+                    for _ in range(k):
+                        self._bump()
+
+                def _bump(self):
+                    self.n -= 1
+
+            def trial():
+                stats = Stats()
+                run_all([threading.Thread(target=stats.record, args=(100_000,)) for _ in range(2)])
+                return stats.n != -200_000
+            """
+            ),
+            fixed=_driver(
+                """
+            class Stats:
+                def __init__(self):
+                    self.n = 0
+                    self._lock = threading.Lock()
+
+                def record(self, k):
+                    for _ in range(k):
+                        self._bump()
+
+                def _bump(self):
+                    with self._lock:
+                        self.n -= 1
+
+            def trial():
+                stats = Stats()
+                run_all([threading.Thread(target=stats.record, args=(100_000,)) for _ in range(2)])
+                return stats.n != -200_000
+            """
+            ),
+            shows_under=FREE_THREADED,
+            why="the call to `_bump` happens before the read, so under the GIL no switch falls between "
+            "the read and the store",
         ),
     ]
 

@@ -48,7 +48,9 @@ def test_race_experiment_json_and_outcome_table(stress, tmp_path):
         ("E2", v, 2, "ok") for v in ("talk", "call-between", "property", "dict-python-hash", "switchinterval")
     ]
     assert all(sum(o["count"] for o in r["outcomes"]) == 3 for r in rows)
-    assert document["environment"]["gil_enabled"] is True
+    from gilsafe.stress.environment import gil_enabled
+
+    assert document["environment"]["gil_enabled"] is gil_enabled()
     assert "outcome                 count frequency  expect" in result.stdout
     assert "5 cells: 5 ok" in result.stdout
     assert not list(tmp_path.glob(".r.json.*")), "written atomically, no temporary left"
@@ -168,7 +170,7 @@ def test_other_interpreter_runs_and_labels_results(stress, tmp_path):
     validate(document)
     assert document["environment"]["python"] == "3.12.1"
     rows = document["results"]
-    assert {r["python"] for r in rows} == {"python3"}
+    assert {r["python"] for r in rows} == {"3.12.1"}
     assert all(r["status"] == "ok" for r in rows if r["backend"] == "python")
     numpy_rows = [r for r in rows if r["backend"] == "numpy"]
     assert numpy_rows and all(r["status"] == "skipped" and r["detail"] == "skipped: numpy: not installed" for r in numpy_rows)
@@ -192,3 +194,22 @@ def test_ctrl_c_stops_cleanly_and_keeps_partial_results(tmp_path):
     document = json.loads(out.read_text())
     assert document["interrupted"] is True
     assert "Traceback" not in stderr
+
+
+def test_compare_interpreters_side_by_side(stress, tmp_path):
+    python = pyenv_python("3.12.1")
+    if python is None:
+        pytest.skip("pyenv's Python 3.12.1 is not on this machine")
+    import sys
+
+    out = tmp_path / "both.json"
+    result = stress("--compare-interpreters", sys.executable, python, "--experiment", "E2", "--trials", "2", "--size", "1000", "--json", out)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text())
+    assert document["compared_environment"]["python"] == "3.12.1"
+    labels = {r["python"] for r in document["results"]}
+    assert labels == {sys.version.split()[0] + ("t" if document["environment"]["free_threaded_build"] else ""), "3.12.1"}
+    table = result.stdout.split("\n\n")[-1]
+    header = table.splitlines()[0]
+    assert header.startswith("cell") and "3.12.1 (GIL on)" in header
+    assert "E2 python/property x2" in table

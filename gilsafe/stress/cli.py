@@ -46,6 +46,10 @@ def add_stress_parser(commands) -> None:
     stress.add_argument("--python", default=None, metavar="PATH", help="run the cells under this interpreter")
     stress.add_argument("--setup", default=None, metavar="MOD:FN", help="builds the shared state passed to the target")
     stress.add_argument("--check", default=None, metavar="MOD:FN", help="judges the state after each trial (raise or return False: FORBIDDEN)")
+    stress.add_argument(
+        "--compare-interpreters", nargs=2, default=None, metavar=("PYTHON_A", "PYTHON_B"),
+        help="run the same cells under two interpreters (say, python3.11 and a free-threaded 3.13t) side by side",
+    )
     stress.add_argument("--compare", nargs=2, type=Path, default=None, metavar=("OLD", "NEW"), help="print what changed between two result files")
     stress.set_defaults(run=run_stress)
 
@@ -60,7 +64,7 @@ def run_stress(args: argparse.Namespace) -> int:
         return EXIT_OK
     from gilsafe.kernels import BACKENDS
     from gilsafe.stress.experiments import EXPERIMENTS
-    from gilsafe.stress.runner import Budget, Interpreter, plan, results_document, run_all, run_user_target
+    from gilsafe.stress.runner import Budget, Run, plan, results_document, run_all, run_user_target
 
     if args.trials < 1:
         raise UsageError("--trials must be at least 1")
@@ -73,39 +77,76 @@ def run_stress(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"unknown experiment {unknown[0]!r} (known: {', '.join(EXPERIMENTS)})")
     experiments = [e.upper() for e in experiments]
-    interpreter = Interpreter(args.python) if args.python else Interpreter()
-    if args.python and not shutil.which(args.python) and not Path(args.python).exists():
-        raise UsageError(f"--python {args.python}: no such interpreter")
-    try:
-        environment = interpreter.ask("--environment")
-        availability = interpreter.ask("--availability")
-    except RuntimeError as error:
-        raise UsageError(str(error)) from None
+    if args.compare_interpreters and (args.python or args.target):
+        raise UsageError("--compare-interpreters takes the place of --python, and runs built-in experiments only")
+    interpreters = [_interpreter(p) for p in args.compare_interpreters] if args.compare_interpreters else [_interpreter(args.python)]
+    environments, availabilities = [], []
+    for interpreter in interpreters:
+        try:
+            environments.append(interpreter.ask("--environment"))
+            availabilities.append(interpreter.ask("--availability"))
+        except RuntimeError as error:
+            raise UsageError(str(error)) from None
+        if args.python or args.compare_interpreters:
+            interpreter.describe(environments[-1])
 
     if args.list:
-        sys.stdout.write(_listing(experiments, availability))
+        sys.stdout.write(_listing(experiments, availabilities[0]))
         return EXIT_OK
-    budget = Budget(args.time_budget)
     progress = _Progress(sys.stderr)
-    if args.target:
-        target = {"func": args.target, "setup": args.setup, "check": args.check}
-        run = run_user_target(target, args.threads, args.trials, interpreter, budget, args.cell_timeout, progress)
-    else:
-        cells = plan(experiments, backends, args.threads, args.trials, args.size)
-        if not cells:
-            raise UsageError("no experiment applies to the chosen backends (see --list)")
-        run = run_all(cells, interpreter, budget=budget, cell_timeout=args.cell_timeout, availability=availability, progress=progress)
+    runs = []
+    started = Budget(args.time_budget)
+    for index, (interpreter, availability) in enumerate(zip(interpreters, availabilities)):
+        # Each interpreter gets an equal share of what is left of the budget.
+        left = None if args.time_budget is None else started.remaining() / (len(interpreters) - index)
+        budget = Budget(left)
+        if args.target:
+            target = {"func": args.target, "setup": args.setup, "check": args.check}
+            run = run_user_target(target, args.threads, args.trials, interpreter, budget, args.cell_timeout, progress)
+        else:
+            cells = plan(experiments, backends, args.threads, args.trials, args.size)
+            if not cells:
+                raise UsageError("no experiment applies to the chosen backends (see --list)")
+            run = run_all(cells, interpreter, budget=budget, cell_timeout=args.cell_timeout, availability=availability, progress=progress)
+        runs.append(run)
+        if run.interrupted:
+            break
     progress.done()
-    document = results_document(environment, run)
+    merged = Run(
+        results=[r for run in runs for r in run.results],
+        cut=[c for run in runs for c in run.cut],
+        interrupted=any(run.interrupted for run in runs),
+    )
+    document = results_document(environments[0], merged)
+    if len(environments) > 1:
+        document["compared_environment"] = environments[1]
     if args.json:
         from gilsafe.atomic import write_atomically
 
         write_atomically(args.json, (json.dumps(document, indent=2) + "\n").encode())
-    sys.stdout.write(_environment_line(environment))
-    sys.stdout.write(report.format_results(run.results, [c.label for c in run.cut], run.interrupted))
-    if run.interrupted:
+    for environment in environments:
+        sys.stdout.write(_environment_line(environment))
+    sys.stdout.write(report.format_results(merged.results, [c.label for c in merged.cut], merged.interrupted))
+    if len(runs) == 2:
+        sys.stdout.write("\n" + report.side_by_side(runs[0].results, runs[1].results, _column(environments[0]), _column(environments[1])))
+    if merged.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if any(r.failed for r in run.results) else EXIT_OK
+    return EXIT_FAILED if any(r.failed for r in merged.results) else EXIT_OK
+
+
+def _interpreter(path: str | None):
+    from gilsafe.stress.runner import Interpreter
+
+    if path is None:
+        return Interpreter()
+    if not shutil.which(path) and not Path(path).exists():
+        raise UsageError(f"--python {path}: no such interpreter")
+    return Interpreter(shutil.which(path) or path)
+
+
+def _column(environment: dict) -> str:
+    gil = "GIL on" if environment.get("gil_enabled_after_imports", environment.get("gil_enabled")) else "GIL off"
+    return f"{environment.get('python')}{'t' if environment.get('free_threaded_build') else ''} ({gil})"
 
 
 def _load_results(path: Path) -> list[dict]:

@@ -63,6 +63,8 @@ def format_results(results: Sequence[Result], cut: Sequence[str] = (), interrupt
         lines.append(head)
         if result.status != "ok":
             lines += [f"    {line}" for line in detail_lines[:12]]
+        if result.python.endswith("t") and result.gil_enabled:
+            lines.append("    note: the GIL was back on in this cell: an imported extension does not support free-threading")
         if result.timings and timing_line(result.timings):
             lines.append(f"    {timing_line(result.timings)}")
         if result.outcomes:
@@ -83,6 +85,36 @@ def summary_line(results: Sequence[Result]) -> str:
     races = sum(1 for r in results if any(o.expect != ACCEPTABLE and o.expect != "FORBIDDEN" and o.count for o in r.outcomes))
     parts = [f"{n} {status}" for status, n in sorted(counts.items())]
     return f"{len(results)} cells: " + ", ".join(parts) + f"; races shown in {races}; FORBIDDEN outcomes in {forbidden}"
+
+
+def cell_summary(result: Result) -> str:
+    """One short phrase for a side-by-side table: what went wrong how often, or the speed-up."""
+    if result.status != "ok":
+        return result.status
+    total = sum(o.count for o in result.outcomes)
+    if total:
+        bad = [o for o in result.outcomes if o.expect != ACCEPTABLE]
+        if not bad:
+            return f"0/{total} races"
+        return f"{sum(o.count for o in bad)}/{total} {bad[0].expect}"
+    for key, label, fmt in HEADLINE_TIMINGS:
+        if key in ("speedup_vs_1_thread", "speedup_vs_python", "ns_per_shot", "ns_per_element", "threads_speedup", "slope") and key in result.timings:
+            return f"{label} {fmt.format(result.timings[key])}"
+    return "ok"
+
+
+def side_by_side(a: Sequence[Result], b: Sequence[Result], label_a: str, label_b: str) -> str:
+    """The same cells under two interpreters, one row each: the table to read before moving."""
+    right = {(r.experiment, r.backend, r.variant, r.threads): r for r in b}
+    rows = [("cell", label_a, label_b)]
+    for result in a:
+        key = (result.experiment, result.backend, result.variant, result.threads)
+        other = right.get(key)
+        rows.append((f"{key[0]} {key[1]}/{key[2]} x{key[3]}", cell_summary(result), cell_summary(other) if other else "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
 
 
 def compare(old: Sequence[Result], new: Sequence[Result]) -> str:

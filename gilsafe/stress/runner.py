@@ -38,6 +38,10 @@ class Interpreter:
         if not self.label:
             self.label = Path(self.executable).name if self.executable != sys.executable else "current"
 
+    def describe(self, environment: dict) -> None:
+        """Label results by version and build: `3.13.5t` for a free-threaded build."""
+        self.label = f"{environment.get('python')}{'t' if environment.get('free_threaded_build') else ''}"
+
     def environment_variables(self) -> dict:
         """Make gilsafe (and its kernels folder) importable however gilsafe was installed here."""
         import gilsafe.kernels
