@@ -291,7 +291,7 @@ class ModuleModel(cst.CSTVisitor):
                 if target is not None:
                     short = self.code_for(node.func)
                     label = f"{keyword}={self.code_for(target)}" if keyword and _has_keyword(node.args, keyword) else self.code_for(target)
-                    self._entry_sites.append((target, f"{short}({_clip(label)})", node))
+                    self._entry_sites.append((target, f"{short}({clip(label)})", node))
                 return
         if isinstance(node.func, cst.Attribute):
             method = node.func.attr.value
@@ -303,7 +303,7 @@ class ModuleModel(cst.CSTVisitor):
             else:
                 return
             if target is not None:
-                label = f"{self.code_for(node.func)}({_clip(self.code_for(target))})"
+                label = f"{self.code_for(node.func)}({clip(self.code_for(target))})"
                 self._entry_sites.append((target, label, node))
 
     # -- pass helpers --------------------------------------------------------------------------
@@ -643,7 +643,8 @@ def _function_scope(scope: Scope) -> Scope:
     return scope
 
 
-def _clip(text: str, width: int = 40) -> str:
+def clip(text: str, width: int = 40) -> str:
+    """One line of at most `width` characters, for messages."""
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 3] + "..."
 

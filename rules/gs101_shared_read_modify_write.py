@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from gilsafe.crosscheck import RuntimeCheck
-from gilsafe.model import THREAD_MODULES, EntrySite, SharedState
+from gilsafe.model import THREAD_MODULES, EntrySite, SharedState, clip
 from gilsafe.rule import BOTH, FREE_THREADED, Invalid, Rule, Valid
 
 
@@ -425,7 +425,7 @@ class SharedReadModifyWrite(Rule):
                     self.report(update.node, message, entry=self.model.describe(update.entry))
 
     def _problem(self, update: _Update, updates: list[_Update]) -> str | None:
-        statement = _clip(self.model.code_for(update.node))
+        statement = clip(self.model.code_for(update.node), 60)
         what = f"`{statement}` is a read-modify-write of {update.state.label}"
         if not update.locks:
             return f"{what} outside any lock"
@@ -464,8 +464,3 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         current = stack.pop()
         yield current
         stack.extend(current.children)
-
-
-def _clip(text: str, width: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 3] + "..."

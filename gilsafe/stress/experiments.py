@@ -37,7 +37,6 @@ class Experiment:
     run: Callable[[Cell], Observation]
     threaded: bool = True  # False: the thread count is part of the experiment, not --threads
     fixed_threads: int = 1
-    default_size: int = 1_000_000
     needs: tuple[str, ...] = ()  # packages needed beyond the backend's own
 
 
@@ -683,7 +682,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         Experiment(
             "E12", "GIL-safe prediction: N threads count n ones", "44, 55", "wrong counts",
             "14 errors on the talk's bench with 9 threads; none with 2-4; the RNG variant never erred",
-            {"numpy": ("count", "rng-count"), "cext": ("count",)}, run_e12, default_size=7_000_000,
+            {"numpy": ("count", "rng-count"), "cext": ("count",)}, run_e12,
         ),
         Experiment(
             "E13", "Numba nogil with and without nopython; count_nonzero as a loop", "45-47",
