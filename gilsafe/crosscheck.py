@@ -46,6 +46,7 @@ class RuntimeCheck:
     fixed: str
     shows_under: str  # BOTH, FREE_THREADED or UNDER_GIL: where the racy driver must show it
     why: str = ""  # for the docs: why it shows where it does
+    example: int | None = None  # the INVALID example (index) this driver runs at scale
     needs: tuple[str, ...] = ()  # packages the drivers import
 
     @property

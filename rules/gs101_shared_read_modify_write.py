@@ -310,6 +310,7 @@ class SharedReadModifyWrite(Rule):
             shows_under=FREE_THREADED,
             why="since Python 3.10 the GIL changes hands only at calls and loop back-edges, never between "
             "the load and the store of `g += 1`, so only a free-threaded build loses updates here",
+            example=0,
         ),
         RuntimeCheck(
             "`counts[w] = counts.get(w, 0) + 1` from two threads",
@@ -345,6 +346,7 @@ class SharedReadModifyWrite(Rule):
             ),
             shows_under=BOTH,
             why="the GIL may change hands when `.get()` returns, between the read and the store",
+            example=2,
         ),
         RuntimeCheck(
             "`self.n -= 1` reached through a method",
@@ -391,6 +393,148 @@ class SharedReadModifyWrite(Rule):
             shows_under=FREE_THREADED,
             why="the call to `_bump` happens before the read, so under the GIL no switch falls between "
             "the read and the store",
+            example=3,
+        ),
+        RuntimeCheck(
+            "`hits = hits + 1` in a function a lambda thread target calls",
+            racy=_driver(
+                """
+                hits = 0
+
+                def count(n):
+                    global hits
+                    for _ in range(n):
+                        hits = hits + 1
+
+                def trial():
+                    global hits
+                    hits = 0
+                    run_all([threading.Thread(target=lambda: count(100_000)) for _ in range(2)])
+                    return hits != 200_000
+                """
+            ),
+            fixed=_driver(
+                """
+                hits = 0
+                hits_lock = threading.Lock()
+
+                def count(n):
+                    global hits
+                    for _ in range(n):
+                        with hits_lock:
+                            hits = hits + 1
+
+                def trial():
+                    global hits
+                    hits = 0
+                    run_all([threading.Thread(target=lambda: count(100_000)) for _ in range(2)])
+                    return hits != 200_000
+                """
+            ),
+            shows_under=FREE_THREADED,
+            why="as for `g += 1`: no call falls between the read and the store",
+            example=1,
+        ),
+        RuntimeCheck(
+            "`total += 1` under one lock, `total -= 1` under another",
+            racy=_driver(
+                """
+                a_lock = threading.Lock()
+                b_lock = threading.Lock()
+                total = 0
+
+                def left(n):
+                    global total
+                    for _ in range(n):
+                        with a_lock:
+                            total += 1
+
+                def right(n):
+                    global total
+                    for _ in range(n):
+                        with b_lock:
+                            total -= 1
+
+                def trial():
+                    global total
+                    total = 0
+                    run_all([threading.Thread(target=left, args=(100_000,)), threading.Thread(target=right, args=(100_000,))])
+                    return total != 0
+                """
+            ),
+            fixed=_driver(
+                """
+                total_lock = threading.Lock()
+                total = 0
+
+                def left(n):
+                    global total
+                    for _ in range(n):
+                        with total_lock:
+                            total += 1
+
+                def right(n):
+                    global total
+                    for _ in range(n):
+                        with total_lock:
+                            total -= 1
+
+                def trial():
+                    global total
+                    total = 0
+                    run_all([threading.Thread(target=left, args=(100_000,)), threading.Thread(target=right, args=(100_000,))])
+                    return total != 0
+                """
+            ),
+            shows_under=FREE_THREADED,
+            why="under the GIL the switch comes at the lock's release, after the store; two different "
+            "locks exclude nothing, which a free-threaded build shows",
+            example=4,
+        ),
+        RuntimeCheck(
+            "`box.count += 1` in `asyncio.to_thread` workers",
+            racy="""
+            import asyncio
+
+            class Box:
+                count = 0
+
+            def work(box, n):
+                for _ in range(n):
+                    box.count += 1
+
+            async def main(box):
+                await asyncio.gather(asyncio.to_thread(work, box, 100_000), asyncio.to_thread(work, box, 100_000))
+
+            def trial():
+                box = Box()
+                asyncio.run(main(box))
+                return box.count != 200_000
+            """,
+            fixed="""
+            import asyncio
+            import threading
+
+            class Box:
+                count = 0
+                lock = threading.Lock()
+
+            def work(box, n):
+                for _ in range(n):
+                    with box.lock:
+                        box.count += 1
+
+            async def main(box):
+                await asyncio.gather(asyncio.to_thread(work, box, 100_000), asyncio.to_thread(work, box, 100_000))
+
+            def trial():
+                box = Box()
+                asyncio.run(main(box))
+                return box.count != 200_000
+            """,
+            shows_under=FREE_THREADED,
+            why="an attribute increment with no call between its read and its store",
+            example=5,
         ),
     ]
 

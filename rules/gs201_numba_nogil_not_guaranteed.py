@@ -55,6 +55,11 @@ class NumbaNogilNotGuaranteed(Rule):
 
     ## Options
     `numba-version` (default "0.59"): the oldest numba the project supports.
+
+    ## Runtime evidence
+    Not a race but a lost speed-up, so it has no per-trial driver: `gilsafe stress --experiment E13`
+    (variant `objmode`) measures it, running the object-mode `nogil=True` kernel and its nopython twin
+    on 1 and N threads side by side. Numba has free-threaded wheels for 3.14t only.
     """
 
     VALID = [

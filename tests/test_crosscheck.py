@@ -36,3 +36,14 @@ def test_fixed_driver_never_shows_it(code, check):
     seen = observe(check.fixed_source, trials=20, seconds=30)
     assert not seen.error, seen.error
     assert seen.trials >= 1 and seen.shown == 0
+
+
+def test_every_invalid_example_of_a_checked_rule_has_a_driver():
+    from gilsafe.rules import ALL_RULES
+
+    for code, rule in ALL_RULES.items():
+        checks = getattr(rule, "RUNTIME_CHECKS", ())
+        if not checks:
+            assert "## Runtime evidence" in rule.docs, f"{code} must say why its claim has no runtime check"
+            continue
+        assert {c.example for c in checks} == set(range(len(rule.INVALID))), code
