@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gilsafe.stress.environment import capture  # noqa: E402
+from gilsafe.stress.model import Cell  # noqa: E402
 from gilsafe.stress.runner import Budget, Interpreter, plan, results_document, run_all  # noqa: E402
 
 TALK = {
@@ -40,13 +41,15 @@ def _cell(value, fmt):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--size", type=int, default=None)
+    parser.add_argument("--size", type=int, default=8_000_000, help="shots per cell (pure Python: at most 2e6)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
-    cells = plan(["E3", "E4", "E6", "E13"], ["python", "numpy", "cext", "numba"], threads, 3, args.size)
+    cells = plan(["E3", "E4", "E6", "E13"], ["python", "numpy", "cext", "numba"], threads, 5, args.size)
     # E4 on pure Python is the GIL-bound contrast; E13 needs N > 1 to say anything.
     cells = [c for c in cells if not (c.experiment == "E13" and c.threads == 1)]
+    # E13's own sizes: n elements for the count loop, n/40 shots for the object-mode pi.
+    cells = [Cell(**{**c.to_json(), "size": None}) if c.experiment == "E13" else c for c in cells]
     interpreter = Interpreter()
     availability = interpreter.ask("--availability")
     run = run_all(cells, interpreter, budget=Budget(None), cell_timeout=600, availability=availability)

@@ -37,6 +37,8 @@ class Experiment:
     run: Callable[[Cell], Observation]
     threaded: bool = True  # False: the thread count is part of the experiment, not --threads
     fixed_threads: int = 1
+    # When set, only these variants take --threads; the others are single-threaded runs.
+    threaded_variants: tuple[str, ...] | None = None
     needs: tuple[str, ...] = ()  # packages needed beyond the backend's own
 
 
@@ -330,6 +332,10 @@ def run_pi_single(cell: Cell) -> Observation:
     """E3 and E6's single-thread variants: time per shot, error, speed-up over pure Python."""
     kernel = _kernel(cell.backend, cell.variant)
     n = _shots(cell, 1_000_000)
+    if cell.variant == "parallel":
+        import numba
+
+        numba.set_num_threads(min(cell.threads, numba.config.NUMBA_NUM_THREADS))
     start = time.perf_counter()
     kernel(1000, 1)  # first call: compiles where the backend compiles
     first_call = time.perf_counter() - start
@@ -369,7 +375,7 @@ def run_pi_threads(cell: Cell) -> Observation:
     kernel(1000, 1)
     seeds = [1000 + i for i in range(n_threads)]
     one, many, estimates = math.inf, math.inf, []
-    repeat = max(1, min(cell.trials, 3))
+    repeat = max(1, min(cell.trials, 5))
     for _ in range(repeat):  # interleaved, so drift on a shared machine hits both alike
         start = time.perf_counter()
         kernel(per_thread * n_threads, 7)
@@ -667,6 +673,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             "E6", "Numba pi: jit, jit of NumPy code, parallel, nogil threads", "20-26", "speed-up vs pure Python",
             "jit 21x; jit of NumPy code 1x; parallel 89x",
             {"numba": ("jit", "jit-numpy", "parallel", "nogil-threads", "tuned")}, run_e6,
+            threaded_variants=("parallel", "nogil-threads"),
         ),
         Experiment(
             "E7", "indexing: list vs ndarray, np.add, jitted loop", "23", "time per element",

@@ -87,7 +87,12 @@ def plan(
         spec = EXPERIMENTS[experiment_id]
         for backend in backends:
             for variant in spec.variants.get(backend, ()):
-                counts = threads if spec.threaded else [spec.fixed_threads]
+                if not spec.threaded:
+                    counts = [spec.fixed_threads]
+                elif spec.threaded_variants is not None and variant not in spec.threaded_variants:
+                    counts = [1]
+                else:
+                    counts = threads
                 for count in counts:
                     cells.append(Cell(experiment_id, backend, variant, count, trials, size))
     return cells
