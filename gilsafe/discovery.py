@@ -74,6 +74,14 @@ def _ancestor_gitignores(folder: Path) -> list[tuple[Path, pathspec.PathSpec]]:
     return list(reversed(specs))
 
 
+def _inside_ignored(specs: Sequence[tuple[Path, pathspec.PathSpec]], folder: Path) -> bool:
+    """True when `folder` or one of its parents is ignored by the .gitignore files above it."""
+    for candidate in (folder, *folder.parents):
+        if _ignored_by(specs, candidate, True):
+            return True
+    return False
+
+
 def discover(paths: Iterable[str], exclude: Sequence[str] = (), exclude_root: Path | None = None) -> Discovered:
     """Python files under `paths`, sorted. Named files are always kept; folders are walked."""
     found = Discovered()
@@ -96,6 +104,8 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = (), exclude_root: Pa
                 found.files.append(path)
             continue
         specs = _ancestor_gitignores(path.absolute())
+        if _inside_ignored(specs, path.absolute()):
+            specs = []  # the user named a folder git ignores: they want it linted anyway
         for file in _walk(path, specs, excluded, root, found.errors):
             if file not in seen:
                 seen.add(file)

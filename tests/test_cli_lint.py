@@ -309,3 +309,14 @@ def test_examples_end_to_end(run_gilsafe):
         "examples/numba_pi_racy.py:12:2: GS201",
     ]
     assert result.stderr == ""
+
+
+def test_a_named_folder_that_git_ignores_is_still_linted(project, capsys):
+    (project / ".git").mkdir()
+    (project / ".gitignore").write_text("/vendor/\n")
+    (project / "vendor" / "lib").mkdir(parents=True)
+    (project / "vendor" / "lib" / "racy.py").write_text(RACY)
+    _, out, _ = lint(capsys, ".")
+    assert "vendor" not in out, "found by walking: ignored"
+    _, out, _ = lint(capsys, "vendor/lib")
+    assert out.startswith("vendor/lib/racy.py:5:5: GS101"), "named on the command line: linted"
