@@ -160,6 +160,9 @@ class ModuleModel(cst.CSTVisitor):
         self._class_stack: list[cst.ClassDef] = []
         self._acquired_before: dict[cst.CSTNode, frozenset[str]] = {}
         self.entries: dict[FunctionNode, EntrySite] = {}
+        # thread-run functions -> the calls to them from thread-run code (for locks held by callers)
+        self._call_sites: dict[FunctionNode, list[cst.Call]] = {}
+        self._started_directly: set[FunctionNode] = set()
         self._parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self._visiting: list[cst.CSTNode] = []
 
@@ -456,6 +459,10 @@ class ModuleModel(cst.CSTVisitor):
         binding = self.binding_id(expr)
         if binding is not None and binding in self.lock_ids:
             return binding
+        if isinstance(expr, cst.Name) and binding is not None and self._is_parameter(expr):
+            # A lock handed in as an argument: functions that take it under the same name are
+            # taken to share it (they are usually started with the same lock).
+            binding = f"argument {expr.value}"
         last = expr.attr.value if isinstance(expr, cst.Attribute) else getattr(expr, "value", None)
         if not isinstance(last, str):
             return None
@@ -463,18 +470,29 @@ class ModuleModel(cst.CSTVisitor):
             return binding or self.code_for(expr)
         return None
 
+    def _is_parameter(self, name: cst.Name) -> bool:
+        scope = self.scope(name)
+        return scope is not None and self._name_binding(name, scope)[0] == "param"
+
     def lock_label(self, lock: str) -> str:
         return lock.replace(".<locals>.", ".")
 
-    def guarding_locks(self, node: cst.CSTNode) -> frozenset[str]:
-        """The locks held where `node` runs: enclosing `with L:` bodies and `L.acquire()` regions,
-        up to the enclosing function (a lock held by a caller is not seen)."""
+    def guarding_locks(self, node: cst.CSTNode, _depth: int = 0) -> frozenset[str]:
+        """The locks held where `node` runs: enclosing `with L:` bodies and `L.acquire()` regions in
+        its function, and the locks every thread-run caller holds around each call to the function
+        (a thread target itself starts with no lock held)."""
         held: set[str] = set()
         current: cst.CSTNode | None = node
         while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda)):
             held |= self._with_locks.get(current, frozenset())
             held |= self._acquired_before.get(current, frozenset())
             current = self.parent(current)
+        if current is None or current in self._started_directly or _depth >= 4:
+            return frozenset(held)
+        sites = self._call_sites.get(current, [])
+        if sites:
+            from_callers = [self.guarding_locks(site, _depth + 1) for site in sites]
+            held |= frozenset.intersection(*from_callers)
         return frozenset(held)
 
     def shared_state(self, expr: cst.BaseExpression, *, _depth: int = 0) -> SharedState | None:
@@ -550,6 +568,7 @@ class ModuleModel(cst.CSTVisitor):
             entry = EntrySite(description, starter)
             for function in self.callables(target):
                 queue.append((function, entry))
+        self._started_directly = {function for function, _ in queue}
         while queue:
             function, entry = queue.pop()
             if function in self.entries:
@@ -557,6 +576,7 @@ class ModuleModel(cst.CSTVisitor):
             self.entries[function] = entry
             for call in self.functions[function].calls:
                 for callee in self.callables(call.func):
+                    self._call_sites.setdefault(callee, []).append(call)
                     if callee not in self.entries:
                         queue.append((callee, entry))
 

@@ -382,3 +382,62 @@ def test_file_without_threading_imports_is_cleared_without_analysis(monkeypatch)
 
     monkeypatch.setattr(engine, "ModuleModel", boom)
     assert lint_source("n = 0\ndef f():\n    global n\n    n += 1\n", path="m.py").findings == []
+
+
+def test_lock_held_by_every_caller_guards_the_callee():
+    code = """
+        import threading
+        lock = threading.Lock()
+        n = 0
+        def bump():
+            global n
+            n += 1
+        def worker():
+            with lock:
+                bump()
+        def other():
+            bump()
+        threading.Thread(target=worker)
+        """
+    assert findings(code) == []
+    found = findings(code + "threading.Thread(target=other)\n")
+    assert [f.line for f in found] == [6], "one caller holds no lock"
+
+
+def test_a_thread_target_starts_with_no_lock_even_if_a_caller_holds_one():
+    found = findings(
+        """
+        import threading
+        lock = threading.Lock()
+        n = 0
+        def work():
+            global n
+            n += 1
+        def main():
+            with lock:
+                work()
+        threading.Thread(target=work)
+        threading.Thread(target=main)
+        """
+    )
+    assert [f.line for f in found] == [6]
+
+
+def test_a_lock_passed_under_the_same_name_is_one_lock():
+    assert findings(
+        """
+        import threading
+        n = 0
+        def add(lock):
+            global n
+            with lock:
+                n += 1
+        def sub(lock):
+            global n
+            with lock:
+                n -= 1
+        shared = threading.Lock()
+        threading.Thread(target=add, args=(shared,))
+        threading.Thread(target=sub, args=(shared,))
+        """
+    ) == []
