@@ -4,14 +4,17 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # Extras the tests and the demo exercise on a CPU-only machine.
 # SKIP_FREE_THREADED=1 skips building and testing under free-threaded CPython.
-EXTRAS ?= test,numpy,numba,docs
+EXTRAS ?= test,numpy,numba,docs,dask
+# The ML backends for CPU-only machines: torch pinned to its CPU wheel (an unpinned torch pulls GBs
+# of CUDA), tensorflow-cpu, and cupy-cuda12x, which imports without a GPU and reports none.
+CPU_BACKENDS ?= torch==2.13.0 tensorflow-cpu cupy-cuda12x
 
 .PHONY: demo test bench clean
 
 $(VENV)/.installed: pyproject.toml setup.py kernels/cext.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -U pip "setuptools>=68" wheel
-	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]" $(CPU_BACKENDS)
 	touch $@
 
 demo: $(VENV)/.installed

@@ -51,7 +51,7 @@ def main() -> int:
     # E13's own sizes: n elements for the count loop, n/40 shots for the object-mode pi.
     cells = [Cell(**{**c.to_json(), "size": None}) if c.experiment == "E13" else c for c in cells]
     interpreter = Interpreter()
-    availability = interpreter.ask("--availability")
+    availability = interpreter.ask("--availability")  # every backend: the accelerator table needs them too
     run = run_all(cells, interpreter, budget=Budget(None), cell_timeout=600, availability=availability)
     env = capture()
     print(f"Python {env['python']}, {env['cpu_affinity']} usable cores, numpy {env['libraries']['numpy']}, numba {env['libraries']['numba']}")
@@ -70,9 +70,46 @@ def main() -> int:
             f"{label:<34} {r.status:<7} {_cell(t.get('ns_per_shot'), '{:.1f}'):>8} {_cell(t.get('speedup_vs_python'), '{:.1f}x'):>10} "
             f"{_cell(t.get('speedup_vs_1_thread'), '{:.2f}x'):>9} {_cell(t.get('efficiency'), '{:.2f}'):>5}  {extra}{TALK.get((r.experiment, r.backend, r.variant), '')}"
         )
+    accelerators = _accelerator_table(interpreter, availability, max(threads))
     if args.json:
+        run.results.extend(accelerators.results)
         args.json.write_text(json.dumps(results_document(env, run), indent=2))
     return 0
+
+
+def _accelerator_table(interpreter, availability, threads: int):
+    """E8, E9, E10: ratios against NumPy (and, for Dask, against a thread pool), measured side by side."""
+    cells = plan(["E8", "E9"], ["torch", "tensorflow", "cupy"], [1], 3, None)
+    cells += plan(["E10"], ["dask"], [threads], 3, None)
+    run = run_all(cells, interpreter, budget=Budget(None), cell_timeout=600, availability=availability)
+    print()
+    header = f"{'cell':<40} {'status':<8} {'ns/shot':>8} {'vs numpy':>9}  other"
+    print(header)
+    print("-" * len(header))
+    for r in run.results:
+        t = r.timings
+        other = ""
+        if r.experiment == "E9" and r.status == "ok":
+            n = t["n"]
+            other = (
+                f"copy in {t[f'copy_in_ns_per_element_{n}']:.2f} ns/elem ({t['copy_in_vs_numpy_copy']:.2f}x a NumPy copy), "
+                f"copy out {t[f'copy_out_ns_per_element_{n}']:.2f} ns/elem ({t['copy_out_vs_numpy_copy']:.2f}x); "
+                f"1e3 elements: in {t['copy_in_ns_per_element_1000']:.0f} ns/elem"
+            )
+        elif r.experiment == "E10" and r.status == "ok":
+            other = (
+                f"dask {t['speedup_vs_1_thread']:.2f}x vs 1 thread (eff. {t['efficiency']:.2f}), thread pool {t['thread_pool_speedup']:.2f}x, "
+                f"dask/pool {t['dask_vs_thread_pool']:.2f}, cluster start {t['cluster_launch_s']:.2f} s"
+            )
+        elif r.experiment == "E8" and r.status == "ok":
+            other = f"first call {t['first_call_s']:.2f} s"
+        elif r.status != "ok":
+            other = r.detail.splitlines()[0] if r.detail else ""
+        print(
+            f"{r.experiment + ' ' + r.backend + '/' + r.variant:<40} {r.status:<8} {_cell(t.get('ns_per_shot'), '{:.1f}'):>8} "
+            f"{_cell(t.get('speedup_vs_numpy'), '{:.2f}x'):>9}  {other}"
+        )
+    return run
 
 
 if __name__ == "__main__":

@@ -19,6 +19,11 @@ BACKENDS = {
     "numpy": "numpy_kernels",
     "numba": "numba_kernels",
     "cext": "cext",
+    "torch": "torch_kernels",
+    "tensorflow": "tensorflow_kernels",
+    "cupy": "cupy_kernels",
+    "numba-cuda": "numba_cuda_kernels",
+    "dask": "dask_kernels",
 }
 
 

@@ -39,7 +39,7 @@ def validate(document):
 
 def test_race_experiment_json_and_outcome_table(stress, tmp_path):
     out = tmp_path / "r.json"
-    result = stress("--experiment", "E2", "--trials", "3", "--size", "2000", "--json", out)
+    result = stress("--experiment", "E2", "--backend", "python", "--trials", "3", "--size", "2000", "--json", out)
     assert result.returncode == 0, result.stderr
     document = json.loads(out.read_text())
     validate(document)
@@ -122,7 +122,7 @@ def test_import_failure_of_a_target_is_an_error_row(stress):
 
 
 def test_time_budget_cuts_cells_and_says_so(stress):
-    result = stress("--experiment", "E2,E1", "--trials", "1000", "--time-budget", "8")
+    result = stress("--experiment", "E2,E1", "--backend", "python", "--trials", "1000", "--time-budget", "8")
     assert "cut by the time budget" in result.stdout or "time budget:" in result.stdout
     assert result.returncode == 0
 
@@ -130,7 +130,7 @@ def test_time_budget_cuts_cells_and_says_so(stress):
 def test_list_shows_availability(stress):
     result = stress("--list")
     assert result.returncode == 0
-    assert "python   available" in result.stdout
+    assert "  python     available" in result.stdout
     assert "E12  GIL-safe prediction" in result.stdout
 
 
@@ -183,7 +183,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_partial_results(tmp_path):
 
     out = tmp_path / "partial.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "gilsafe", "stress", "--experiment", "E2", "--trials", "100000", "--size", "1000", "--json", str(out)],
+        [sys.executable, "-m", "gilsafe", "stress", "--experiment", "E2", "--backend", "python", "--trials", "100000", "--size", "1000", "--json", str(out)],
         cwd=REPO / "tests", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     time.sleep(6)  # past the environment probe, inside the first cells
@@ -203,7 +203,7 @@ def test_compare_interpreters_side_by_side(stress, tmp_path):
     import sys
 
     out = tmp_path / "both.json"
-    result = stress("--compare-interpreters", sys.executable, python, "--experiment", "E2", "--trials", "2", "--size", "1000", "--json", out)
+    result = stress("--compare-interpreters", sys.executable, python, "--experiment", "E2", "--backend", "python", "--trials", "2", "--size", "1000", "--json", out)
     assert result.returncode == 0, result.stderr
     document = json.loads(out.read_text())
     assert document["compared_environment"]["python"] == "3.12.1"

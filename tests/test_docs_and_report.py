@@ -64,7 +64,7 @@ def test_project_docs_build_with_warnings_as_errors(tmp_path):
     rule_page = (out / "rules" / "GS101.html").read_text()
     assert "What it does" in rule_page and "Use instead" in rule_page and "Examples from the test suite" in rule_page
     experiments = sorted(p.stem for p in (out / "experiments").glob("E*.html"))
-    assert experiments == sorted(["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E11", "E12", "E13"])
+    assert experiments == sorted(["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9", "E10", "E11", "E12", "E13"])
     e4 = (out / "experiments" / "E4.html").read_text()
     assert "3x at 3 threads" in e4 and "Measured by this project" in e4
     cli = (out / "cli.html").read_text()

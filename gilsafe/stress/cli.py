@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -37,6 +38,7 @@ def add_stress_parser(commands) -> None:
     stress.add_argument("--backend", type=_names, default=["all"], help="python, numpy, numba, cext, a list, or all")
     stress.add_argument("--threads", type=_numbers, default=[1, 2, 4], help="a number or a list such as 1,2,4,8")
     stress.add_argument("--experiment", type=_names, default=None, help="E1..E13, comma-separated (default: all)")
+    stress.add_argument("--variant", type=_names, default=None, help="only these variants (as --list names them)")
     stress.add_argument("--trials", type=int, default=100, help="trials per race/count cell (default 100)")
     stress.add_argument("--size", type=int, default=None, help="problem size n (default: each experiment's own)")
     stress.add_argument("--time-budget", type=float, default=None, metavar="SECONDS", help="the whole run stays inside it")
@@ -49,6 +51,10 @@ def add_stress_parser(commands) -> None:
     stress.add_argument(
         "--compare-interpreters", nargs=2, default=None, metavar=("PYTHON_A", "PYTHON_B"),
         help="run the same cells under two interpreters (say, python3.11 and a free-threaded 3.13t) side by side",
+    )
+    stress.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="send each cell to this dask.distributed scheduler (tcp://HOST:8786) as its own task",
     )
     stress.add_argument("--compare", nargs=2, type=Path, default=None, metavar=("OLD", "NEW"), help="print what changed between two result files")
     stress.set_defaults(run=run_stress)
@@ -64,7 +70,7 @@ def run_stress(args: argparse.Namespace) -> int:
         return EXIT_OK
     from gilsafe.kernels import BACKENDS
     from gilsafe.stress.experiments import EXPERIMENTS
-    from gilsafe.stress.runner import Budget, Run, plan, results_document, run_all, run_user_target
+    from gilsafe.stress.runner import Budget, Run, plan, results_document, run_all, run_on_cluster, user_target_cells
 
     if args.trials < 1:
         raise UsageError("--trials must be at least 1")
@@ -77,6 +83,13 @@ def run_stress(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"unknown experiment {unknown[0]!r} (known: {', '.join(EXPERIMENTS)})")
     experiments = [e.upper() for e in experiments]
+    if args.scheduler and (args.python or args.compare_interpreters):
+        raise UsageError("--scheduler runs cells with each Dask worker's own Python; drop --python/--compare-interpreters")
+    if args.scheduler:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise UsageError("--scheduler needs dask.distributed: pip install 'gilsafe[dask]'") from None
     if args.compare_interpreters and (args.python or args.target):
         raise UsageError("--compare-interpreters takes the place of --python, and runs built-in experiments only")
     interpreters = [_interpreter(p) for p in args.compare_interpreters] if args.compare_interpreters else [_interpreter(args.python)]
@@ -84,7 +97,7 @@ def run_stress(args: argparse.Namespace) -> int:
     for interpreter in interpreters:
         try:
             environments.append(interpreter.ask("--environment"))
-            availabilities.append(interpreter.ask("--availability"))
+            availabilities.append(interpreter.ask("--availability", "python" if args.target else ",".join(backends)))
         except RuntimeError as error:
             raise UsageError(str(error)) from None
         if args.python or args.compare_interpreters:
@@ -101,13 +114,20 @@ def run_stress(args: argparse.Namespace) -> int:
         left = None if args.time_budget is None else started.remaining() / (len(interpreters) - index)
         budget = Budget(left)
         if args.target:
-            target = {"func": args.target, "setup": args.setup, "check": args.check}
-            run = run_user_target(target, args.threads, args.trials, interpreter, budget, args.cell_timeout, progress)
+            target = {"func": args.target, "setup": args.setup, "check": args.check, "cwd": os.getcwd()}
+            cells = user_target_cells(target, args.threads, args.trials)
         else:
-            cells = plan(experiments, backends, args.threads, args.trials, args.size)
+            cells = plan(experiments, backends, args.threads, args.trials, args.size, args.variant)
             if not cells:
                 raise UsageError("no experiment applies to the chosen backends (see --list)")
-            run = run_all(cells, interpreter, budget=budget, cell_timeout=args.cell_timeout, availability=availability, progress=progress)
+        if args.scheduler:
+            try:
+                run = run_on_cluster(cells, args.scheduler, budget=budget, cell_timeout=args.cell_timeout, progress=progress)
+            except RuntimeError as error:
+                raise UsageError(str(error)) from None
+        else:
+            local_availability = None if args.target else availability
+            run = run_all(cells, interpreter, budget=budget, cell_timeout=args.cell_timeout, availability=local_availability, progress=progress)
         runs.append(run)
         if run.interrupted:
             break
@@ -169,14 +189,14 @@ def _listing(experiments: list[str], availability: dict) -> str:
 
     lines = ["backends:"]
     for name, info in availability.items():
-        lines.append(f"  {name:<8} {'available' if info['available'] else info['reason']}")
+        lines.append(f"  {name:<10} {'available' if info['available'] else info['reason']}")
     lines.append("experiments:")
     for experiment_id in experiments:
         spec = EXPERIMENTS[experiment_id]
         lines.append(f"  {experiment_id:<4} {spec.title} (slides {spec.slides})")
         for backend, variants in spec.variants.items():
             state = "" if availability.get(backend, {}).get("available") else f"  [skipped: {availability.get(backend, {}).get('reason', 'unknown backend')}]"
-            lines.append(f"       {backend:<7} {', '.join(variants)}{state}")
+            lines.append(f"       {backend:<10} {', '.join(variants)}{state}")
     return "\n".join(lines) + "\n"
 
 

@@ -8,97 +8,25 @@ the backends load their packages when a kernel first runs.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from functools import partial
 
 from gilsafe.kernels import load
-from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, INTERESTING, Cell, OutcomeTally
-
-
-@dataclass
-class Observation:
-    outcomes: OutcomeTally = field(default_factory=OutcomeTally)
-    timings: dict = field(default_factory=dict)
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Experiment:
-    id: str
-    title: str
-    slides: str
-    observes: str
-    talk: str  # the talk's figures, to compare ratios with
-    variants: dict[str, tuple[str, ...]]  # backend -> variants
-    run: Callable[[Cell], Observation]
-    threaded: bool = True  # False: the thread count is part of the experiment, not --threads
-    fixed_threads: int = 1
-    # When set, only these variants take --threads; the others are single-threaded runs.
-    threaded_variants: tuple[str, ...] | None = None
-    needs: tuple[str, ...] = ()  # packages needed beyond the backend's own
-
-
-def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-# -- running threads together ----------------------------------------------------------------------
-
-
-def run_together(functions: Sequence[Callable[[], object]]) -> tuple[float, list]:
-    """Run each function in its own thread, released together by a barrier.
-
-    Returns the seconds from the release to the last join, and each function's result.
-    """
-    barrier = threading.Barrier(len(functions) + 1)
-    results: list = [None] * len(functions)
-    errors: list[BaseException] = []
-
-    def actor(index: int, function: Callable[[], object]) -> None:
-        barrier.wait()
-        try:
-            results[index] = function()
-        except BaseException as error:  # surfaced in the caller's thread below
-            errors.append(error)
-
-    threads = [threading.Thread(target=actor, args=(i, f), daemon=True) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise errors[0]
-    return elapsed, results
-
-
-def best_time(function: Callable[[], object], repeat: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def trials_until(cell: Cell) -> Callable[[int], bool]:
-    """`more(done)`: True while trials remain and the cell's soft deadline has not passed."""
-    deadline = time.monotonic() + cell.seconds
-
-    def more(done: int) -> bool:
-        return done < cell.trials and (done == 0 or time.monotonic() < deadline)
-
-    return more
-
-
-def trials_note(done: int, cell: Cell) -> str:
-    return "" if done >= cell.trials else f" (time budget: {done} of {cell.trials} trials ran)"
+from gilsafe.stress import accelerators
+from gilsafe.stress.harness import (  # noqa: F401  (run_together and usable_cores are used by the tests too)
+    Experiment,
+    Observation,
+    Unavailable,
+    best_time,
+    run_together,
+    trials_note,
+    trials_until,
+    usable_cores,
+)
+from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, INTERESTING, Cell
 
 
 # -- E1: series vs threads vs processes ------------------------------------------------------------
@@ -407,6 +335,8 @@ def run_pi_threads(cell: Cell) -> Observation:
 
 
 def run_e6(cell: Cell) -> Observation:
+    if cell.backend == "numba-cuda":
+        return accelerators.run_e6_cuda(cell)
     if cell.variant in ("nogil-threads", "objmode-threads"):
         variant = "jit" if cell.variant == "nogil-threads" else "objmode"
         return run_pi_threads(Cell(**{**cell.to_json(), "variant": variant}))
@@ -470,6 +400,8 @@ def _count_hits_shared(flags) -> None:
 
 
 def run_e11(cell: Cell) -> Observation:
+    if cell.backend == "cupy":
+        return accelerators.run_e11_cupy(cell)
     import numpy as np
 
     observed = Observation()
@@ -520,6 +452,12 @@ def run_e11(cell: Cell) -> Observation:
 def run_e12(cell: Cell) -> Observation:
     backend = load(cell.backend)
     kernel = backend.rng_count_ones if cell.variant == "rng-count" else backend.count_ones
+    if cell.backend in ("torch", "tensorflow"):
+        device = accelerators.device_of(cell.variant)
+        ok, reason = backend.device_available(device)
+        if not ok:
+            raise Unavailable(reason)
+        kernel = partial(kernel, device=device)
     n = cell.size or 7_000_000
     observed = Observation()
     more = trials_until(cell)
@@ -611,7 +549,7 @@ def run_user(cell: Cell) -> Observation:
     done = 0
     while more(done):
         state = setup() if setup else None
-        call = (lambda: func(state)) if setup else func
+        call = (lambda shared=state: func(shared)) if setup else func
         try:
             run_together([call] * cell.threads)
         except Exception as error:
@@ -671,8 +609,8 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
         Experiment(
             "E6", "Numba pi: jit, jit of NumPy code, parallel, nogil threads", "20-26", "speed-up vs pure Python",
-            "jit 21x; jit of NumPy code 1x; parallel 89x",
-            {"numba": ("jit", "jit-numpy", "parallel", "nogil-threads", "tuned")}, run_e6,
+            "jit 21x; jit of NumPy code 1x; parallel 89x; CUDA 1160x (152x NumPy), 1.8 s first-call compile",
+            {"numba": ("jit", "jit-numpy", "parallel", "nogil-threads", "tuned"), "numba-cuda": ("cuda",)}, run_e6,
             threaded_variants=("parallel", "nogil-threads"),
         ),
         Experiment(
@@ -682,14 +620,42 @@ EXPERIMENTS: dict[str, Experiment] = {
             run_e7, threaded=False,
         ),
         Experiment(
+            "E8", "ML packages as NumPy accelerators: pi per shot", "27-31, 35", "time per shot against NumPy",
+            "TF CPU 2.4-3.8x NumPy; PyTorch CPU 0.7x NumPy; TF graph slower than PyTorch; CuPy 152x NumPy (GPU)",
+            {
+                "torch": ("cpu", "tuned-cpu", "cuda", "tuned-cuda"),
+                "tensorflow": ("eager-cpu", "function-cpu", "while-cpu", "parallel-cpu", "eager-gpu", "function-gpu", "while-gpu", "parallel-gpu"),
+                "cupy": ("talk", "tuned"),
+            },
+            accelerators.run_e8, threaded=False, needs=("numpy",),
+        ),
+        Experiment(
+            "E9", "copy-in / copy-out overheads", "32-34", "time per element vs size, against a NumPy copy",
+            "transfer dominates small work",
+            {"torch": ("cpu", "cuda"), "tensorflow": ("cpu", "gpu"), "cupy": ("gpu",)},
+            accelerators.run_e9, threaded=False, needs=("numpy",),
+        ),
+        Experiment(
+            "E10", "Dask delayed over m chunks vs ThreadPoolExecutor", "36-40", "speed-up at m threads; launch cost",
+            "nogil kernels 3x; NumPy little; PyTorch froze, TensorFlow CPU segfaulted under Dask threads",
+            {
+                "dask": (
+                    "numpy/threads", "numba/threads", "cext/threads", "torch/threads", "tensorflow/threads",
+                    "numba/distributed-threads", "numba/distributed-processes", "numpy/distributed-processes",
+                )
+            },
+            accelerators.run_e10, needs=("numpy",),
+        ),
+        Experiment(
             "E11", "NumPy under 1..N threads; a shared Python hit counter", "42-43", "slope of time vs threads; wrong counts",
             "NumPy partly GIL-free; GIL errors in the shared loop",
-            {"numpy": ("threads", "shared-hits")}, run_e11,
+            {"numpy": ("threads", "shared-hits"), "cupy": ("threads",)}, run_e11,
         ),
         Experiment(
             "E12", "GIL-safe prediction: N threads count n ones", "44, 55", "wrong counts",
             "14 errors on the talk's bench with 9 threads; none with 2-4; the RNG variant never erred",
-            {"numpy": ("count", "rng-count"), "cext": ("count",)}, run_e12,
+            {"numpy": ("count", "rng-count"), "cext": ("count",), "torch": ("count-cpu", "count-cuda"), "cupy": ("count",)},
+            run_e12,
         ),
         Experiment(
             "E13", "Numba nogil with and without nopython; count_nonzero as a loop", "45-47",

@@ -57,6 +57,7 @@ class Result:
     timings: dict = field(default_factory=dict)
     python: str = ""  # the interpreter that ran it (label)
     gil_enabled: bool | None = None  # as observed at the end of the cell
+    worker: str = "local"  # the Dask worker that ran it, with --scheduler
 
     def to_json(self) -> dict:
         total = sum(o.count for o in self.outcomes)
@@ -71,6 +72,7 @@ class Result:
             "timings": self.timings,
             "python": self.python,
             "gil_enabled": self.gil_enabled,
+            "worker": self.worker,
         }
 
     @classmethod
@@ -87,6 +89,7 @@ class Result:
             data.get("timings", {}),
             data.get("python", ""),
             data.get("gil_enabled"),
+            data.get("worker", "local"),
         )
 
     @property

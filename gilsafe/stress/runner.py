@@ -54,11 +54,11 @@ class Interpreter:
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
-    def ask(self, flag: str, timeout: float = 120.0) -> dict:
-        """Run the worker in a query mode (--environment, --availability) and return its answer."""
+    def ask(self, flag: str, *arguments: str, timeout: float = 120.0) -> dict:
+        """Run the worker in a query mode (--environment, --availability NAMES) and return its answer."""
         try:
             done = subprocess.run(
-                [self.executable, "-m", "gilsafe.stress.worker", flag],
+                [self.executable, "-m", "gilsafe.stress.worker", flag, *arguments],
                 capture_output=True,
                 text=True,
                 timeout=timeout,
@@ -80,6 +80,7 @@ def plan(
     threads: Sequence[int],
     trials: int,
     size: int | None,
+    variants: Sequence[str] | None = None,
 ) -> list[Cell]:
     """Every (experiment, backend, variant, threads) the selection applies to, in catalogue order."""
     cells = []
@@ -87,6 +88,8 @@ def plan(
         spec = EXPERIMENTS[experiment_id]
         for backend in backends:
             for variant in spec.variants.get(backend, ()):
+                if variants and variant not in variants:
+                    continue
                 if not spec.threaded:
                     counts = [spec.fixed_threads]
                 elif spec.threaded_variants is not None and variant not in spec.threaded_variants:
@@ -121,7 +124,9 @@ class Budget:
         return soft, hard
 
 
-def run_cell(cell: Cell, interpreter: Interpreter, hard_timeout: float, on_process: Callable | None = None) -> Result:
+def run_cell(
+    cell: Cell, interpreter: Interpreter, hard_timeout: float, on_process: Callable | None = None, budget_limited: bool = False
+) -> Result:
     request = dict(cell.to_json(), hang_dump_after=max(1.0, hard_timeout - 2.0))
     started = time.monotonic()
     process = subprocess.Popen(
@@ -140,7 +145,8 @@ def run_cell(cell: Cell, interpreter: Interpreter, hard_timeout: float, on_proce
     except subprocess.TimeoutExpired:
         _kill_group(process)
         stdout, stderr = process.communicate()
-        return _result(cell, interpreter, "timeout", f"no result after {hard_timeout:.0f} s; thread stacks:\n{_tail(stderr)}")
+        why = " (the time budget allowed no more: it may be slow rather than hung)" if budget_limited else ""
+        return _result(cell, interpreter, "timeout", f"no result after {hard_timeout:.0f} s{why}; thread stacks:\n{_tail(stderr)}")
     finally:
         _kill_group(process)  # children the cell left behind
     elapsed = time.monotonic() - started
@@ -210,7 +216,8 @@ def run_all(
         if progress:
             progress(index, len(cells), cell, None)
         try:
-            result = run_cell(Cell(**{**cell.to_json(), "seconds": soft}), interpreter, hard, current.append)
+            limited = hard < min(cell_timeout, 30.0)
+            result = run_cell(Cell(**{**cell.to_json(), "seconds": soft}), interpreter, hard, current.append, limited)
         except KeyboardInterrupt:
             for process in current:
                 _kill_group(process)
@@ -222,9 +229,79 @@ def run_all(
     return run
 
 
-def run_user_target(target: dict, threads: Sequence[int], trials: int, interpreter: Interpreter, budget: Budget, cell_timeout: float, progress=None) -> Run:
-    cells = [Cell("user", "python", target["func"], count, trials, None, 60.0, target) for count in threads]
-    return run_all(cells, interpreter, budget=budget, cell_timeout=cell_timeout, progress=progress)
+def user_target_cells(target: dict, threads: Sequence[int], trials: int) -> list[Cell]:
+    return [Cell("user", "python", target["func"], count, trials, None, 60.0, target) for count in threads]
+
+
+# -- a Dask cluster ---------------------------------------------------------------------------------
+
+
+def _run_on_dask_worker(cell_json: dict, hard_timeout: float, budget_limited: bool) -> dict:
+    """Runs on a Dask worker: the cell still gets its own subprocess there (a crash kills only it)."""
+    from distributed import get_worker
+
+    result = run_cell(Cell(**cell_json), Interpreter(), hard_timeout, None, budget_limited)
+    result.worker = get_worker().address
+    return result.to_json()
+
+
+def run_on_cluster(
+    cells: Sequence[Cell],
+    address: str,
+    *,
+    budget: Budget,
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT,
+    progress: Callable[[int, int, Cell, Result | None], None] | None = None,
+) -> Run:
+    """Send each cell to an existing dask.distributed scheduler as its own task and gather the rows."""
+    from distributed import Client, as_completed
+
+    run = Run()
+    try:
+        client = Client(address, timeout=30)
+    except Exception as error:
+        raise RuntimeError(f"--scheduler {address}: cannot connect: {error}") from None
+    try:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        rounds = -(-len(cells) // workers)
+        times = budget.for_cell(rounds, cell_timeout)
+        if times is None:
+            run.results = [skipped(c, Interpreter(), "time budget exhausted") for c in cells]
+            run.cut = list(cells)
+            return run
+        soft, hard = times
+        limited = hard < min(cell_timeout, 30.0)
+        futures = {
+            client.submit(_run_on_dask_worker, {**cell.to_json(), "seconds": soft}, hard, limited, pure=False): index
+            for index, cell in enumerate(cells)
+        }
+        done: dict[int, Result] = {}
+        try:
+            left = budget.remaining()
+            for future in as_completed(futures, timeout=None if left == float("inf") else max(1.0, left)):
+                index = futures[future]
+                try:
+                    done[index] = Result.from_json(future.result())
+                except Exception as error:  # the task itself failed (a lost worker, say)
+                    done[index] = _result(cells[index], Interpreter(), "error", f"the Dask task failed: {type(error).__name__}: {error}")
+                if progress:
+                    progress(len(done), len(cells), cells[index], done[index])
+        except TimeoutError:
+            pass
+        except KeyboardInterrupt:
+            run.interrupted = True
+        for future, index in futures.items():
+            if index not in done:
+                future.cancel()
+        for index, cell in enumerate(cells):
+            if index in done:
+                run.results.append(done[index])
+            elif not run.interrupted:
+                run.cut.append(cell)
+                run.results.append(skipped(cell, Interpreter(), "time budget exhausted"))
+    finally:
+        client.close()
+    return run
 
 
 def results_document(environment: dict, run: Run) -> dict:

@@ -31,11 +31,12 @@ def _emit(data: dict) -> None:
     sys.stdout.flush()
 
 
-def availability() -> dict:
+def availability(names: list[str] | None = None) -> dict:
+    """{backend: {available, reason}}; importing a heavy library costs seconds, so only those asked."""
     from gilsafe.kernels import BACKENDS, load
 
     found = {}
-    for name in BACKENDS:
+    for name in names or BACKENDS:
         try:
             ok, reason = load(name).available()
         except Exception as error:
@@ -48,6 +49,7 @@ def run_cell(cell_json: dict) -> dict:
     from gilsafe.kernels import load, missing
     from gilsafe.stress.environment import gil_enabled
     from gilsafe.stress.experiments import experiment
+    from gilsafe.stress.harness import Unavailable
     from gilsafe.stress.model import Cell
 
     cell = Cell(**cell_json)
@@ -59,10 +61,13 @@ def run_cell(cell_json: dict) -> dict:
             ok, reason = missing(package)
     if not ok:
         return {**base, "status": "skipped", "detail": f"skipped: {reason}", "gil_enabled": gil_enabled()}
-    if cell.target and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # a user's module:function is found as from their project
+    if cell.target:
+        # A user's module:function is found as from their project (the folder gilsafe ran in).
+        sys.path.insert(0, cell.target.get("cwd") or os.getcwd())
     try:
         observed = spec.run(cell)
+    except Unavailable as reason:
+        return {**base, "status": "skipped", "detail": f"skipped: {reason}", "gil_enabled": gil_enabled()}
     except ImportError as error:
         return {**base, "status": "error", "detail": f"import failed: {error}", "gil_enabled": gil_enabled()}
     except Exception as error:
@@ -88,7 +93,7 @@ def main(argv: list[str]) -> int:
         _emit(capture(import_libraries=True))
         return 0
     if argv[:1] == ["--availability"]:
-        _emit(availability())
+        _emit(availability(argv[1].split(",") if len(argv) > 1 and argv[1] else None))
         return 0
     request = json.loads(sys.stdin.read())
     hang_dump_after = request.pop("hang_dump_after", None)
