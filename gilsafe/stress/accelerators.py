@@ -133,9 +133,11 @@ def run_e9(cell: Cell) -> Observation:
     observed.timings["copy_in_vs_numpy_copy"] = observed.timings[f"numpy_copy_ns_per_element_{largest}"] / observed.timings[f"copy_in_ns_per_element_{largest}"]
     observed.timings["copy_out_vs_numpy_copy"] = observed.timings[f"numpy_copy_ns_per_element_{largest}"] / observed.timings[f"copy_out_ns_per_element_{largest}"]
     small = sizes[0]
+    shared = " torch.from_numpy(...).to('cpu') shares NumPy's memory: no copy is made." if (cell.backend, device) == ("torch", "cpu") else ""
     observed.detail = (
         f"{small} elements: copy in {observed.timings[f'copy_in_ns_per_element_{small}'] * small / 1e3:.1f} us, "
-        f"copy out {observed.timings[f'copy_out_ns_per_element_{small}'] * small / 1e3:.1f} us (fixed costs dominate small work)"
+        f"copy out {observed.timings[f'copy_out_ns_per_element_{small}'] * small / 1e3:.1f} us (fixed costs dominate small work)."
+        + shared
     )
     return observed
 
