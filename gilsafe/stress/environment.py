@@ -51,11 +51,37 @@ def capture(import_libraries: bool = False) -> dict:
         "cpu_affinity": affinity,
         "libraries": {name: _version(name) for name in LIBRARIES},
         "blas_threads_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ},
+        "cupy_per_thread_default_stream": os.environ.get("CUPY_CUDA_PER_THREAD_DEFAULT_STREAM", "0") == "1",
+        "gpus": gpus(),
     }
     if import_libraries:
         data.update(_imported_facts())
         data["gil_enabled_after_imports"] = gil_enabled()
     return data
+
+
+def gpus() -> list[dict]:
+    """NVIDIA devices with their driver and CUDA versions, from nvidia-smi (no library import)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        listing = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
+            capture_output=True, text=True, timeout=20,
+        ).stdout
+        header = subprocess.run(["nvidia-smi"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    cuda = header.split("CUDA Version:")[1].split()[0] if "CUDA Version:" in header else None
+    found = []
+    for line in listing.strip().splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) == 3:
+            found.append({"name": parts[0], "driver": parts[1], "memory": parts[2], "cuda": cuda})
+    return found
 
 
 def _imported_facts() -> dict:
