@@ -97,9 +97,13 @@ def cell_summary(result: Result) -> str:
         if not bad:
             return f"0/{total} races"
         return f"{sum(o.count for o in bad)}/{total} {bad[0].expect}"
-    for key, label, fmt in HEADLINE_TIMINGS:
-        if key in ("speedup_vs_1_thread", "speedup_vs_python", "ns_per_shot", "ns_per_element", "threads_speedup", "slope") and key in result.timings:
-            return f"{label} {fmt.format(result.timings[key])}"
+    formats = {key: (label, fmt) for key, label, fmt in HEADLINE_TIMINGS}
+    # What a reader compares across interpreters: scaling first, then raw speed.
+    for key in ("speedup_vs_1_thread", "slope", "threads_speedup", "speedup_vs_python", "ns_per_shot", "ns_per_element"):
+        if key in result.timings:
+            label, fmt = formats[key]
+            extra = f" ({result.timings['ns_per_shot']:.1f} ns/shot)" if key == "speedup_vs_1_thread" and "ns_per_shot" in result.timings else ""
+            return f"{label} {fmt.format(result.timings[key])}{extra}"
     return "ok"
 
 
