@@ -4,14 +4,21 @@ a device the machine lacks makes the cell `skipped` with the reason."""
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from gilsafe.kernels import load
-from gilsafe.stress.harness import Observation, Unavailable, best_time, run_together, usable_cores
+from gilsafe.stress.harness import (
+    Observation,
+    Unavailable,
+    best_time,
+    python_ns_per_shot,
+    run_together,
+    time_pi_kernel,
+    usable_cores,
+)
 from gilsafe.stress.model import Cell
 
 E9_SIZES = (1_000, 100_000)
@@ -58,25 +65,11 @@ def run_e6_cuda(cell: Cell) -> Observation:
     """The talk's @cuda.jit pi: first call (compile and load) apart from the run."""
     backend = load("numba-cuda")
     n = cell.size or 10_000_000
-    start = time.perf_counter()
-    backend.pi_hits(1000 * backend.THREADS_PER_BLOCK * backend.BLOCKS, 1)
-    first_call = time.perf_counter() - start
-    hits = [0]
-    seconds = best_time(lambda: hits.__setitem__(0, backend.pi_hits(n, 1)), 3)
-    python = load("python")
-    python_ns = best_time(lambda: python.pi_hits(200_000, 1), 3) / 200_000 * 1e9
-    numpy_ns = _numpy_ns_per_shot(min(n, 4_000_000))
-    ns = seconds / n * 1e9
-    estimate = 4.0 * hits[0] / n
     observed = Observation()
-    observed.timings = {
-        "n": n,
-        "ns_per_shot": ns,
-        "first_call_s": first_call,
-        "speedup_vs_python": python_ns / ns,
-        "speedup_vs_numpy": numpy_ns / ns,
-        "relative_error": abs(estimate - math.pi) / math.pi,
-    }
+    observed.timings = time_pi_kernel(backend.pi_hits, n, seed=1)
+    ns = observed.timings["ns_per_shot"]
+    observed.timings["speedup_vs_python"] = python_ns_per_shot() / ns
+    observed.timings["speedup_vs_numpy"] = _numpy_ns_per_shot(min(n, 4_000_000)) / ns
     return observed
 
 
@@ -84,23 +77,10 @@ def run_e8(cell: Cell) -> Observation:
     """Pi in an ML package, time per shot against NumPy's talk kernel measured in the same process."""
     kernel = pi_kernel(cell.backend, cell.variant)
     n = cell.size or 4_000_000
-    start = time.perf_counter()
-    kernel(1000, 1)  # tracing, compiling, allocator warm-up
-    first_call = time.perf_counter() - start
-    hits = [0]
-    seconds = best_time(lambda: hits.__setitem__(0, kernel(n, 7)), 3)
-    numpy_ns = _numpy_ns_per_shot(n)
-    ns = seconds / n * 1e9
-    estimate = 4.0 * hits[0] / n
     observed = Observation()
-    observed.timings = {
-        "n": n,
-        "ns_per_shot": ns,
-        "numpy_ns_per_shot": numpy_ns,
-        "speedup_vs_numpy": numpy_ns / ns,
-        "first_call_s": first_call,
-        "relative_error": abs(estimate - math.pi) / math.pi,
-    }
+    observed.timings = time_pi_kernel(kernel, n, seed=7)
+    observed.timings["numpy_ns_per_shot"] = _numpy_ns_per_shot(n)
+    observed.timings["speedup_vs_numpy"] = observed.timings["numpy_ns_per_shot"] / observed.timings["ns_per_shot"]
     return observed
 
 
@@ -116,15 +96,15 @@ def run_e9(cell: Cell) -> Observation:
     for n in sizes:
         array = np.random.default_rng(n).random(n)
 
-        def into():
+        def into(array=array):
             tensor = copy_in(array)
             backend.synchronize(device)
             return tensor
 
         tensor = into()
         in_s = best_time(into, 5)
-        out_s = best_time(lambda: backend.copy_out(tensor), 5)
-        numpy_s = best_time(lambda: array.copy(), 5)
+        out_s = best_time(lambda tensor=tensor: backend.copy_out(tensor), 5)
+        numpy_s = best_time(array.copy, 5)
         observed.timings[f"copy_in_ns_per_element_{n}"] = in_s / n * 1e9
         observed.timings[f"copy_out_ns_per_element_{n}"] = out_s / n * 1e9
         observed.timings[f"numpy_copy_ns_per_element_{n}"] = numpy_s / n * 1e9

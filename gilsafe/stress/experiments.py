@@ -21,7 +21,9 @@ from gilsafe.stress.harness import (  # noqa: F401  (run_together and usable_cor
     Observation,
     Unavailable,
     best_time,
+    python_ns_per_shot,
     run_together,
+    time_pi_kernel,
     trials_note,
     trials_until,
     usable_cores,
@@ -238,14 +240,6 @@ PI_KERNELS = {
     "rand_r": "pi_hits",
     "random": "pi_hits_shared_rng",
 }
-PYTHON_BASELINE_SHOTS = 200_000
-
-
-def _python_ns_per_shot(repeat: int = 3) -> float:
-    python = load("python")
-    return best_time(lambda: python.pi_hits(PYTHON_BASELINE_SHOTS, 1), repeat) / PYTHON_BASELINE_SHOTS * 1e9
-
-
 def _kernel(backend: str, variant: str) -> Callable[[int, int], int]:
     module = load(backend)
     return getattr(module, PI_KERNELS[variant])
@@ -264,28 +258,10 @@ def run_pi_single(cell: Cell) -> Observation:
         import numba
 
         numba.set_num_threads(min(cell.threads, numba.config.NUMBA_NUM_THREADS))
-    start = time.perf_counter()
-    kernel(1000, 1)  # first call: compiles where the backend compiles
-    first_call = time.perf_counter() - start
-    hits = [0]
-
-    def once() -> None:
-        hits[0] = kernel(n, 12345)
-
-    seconds = best_time(once, 3)
-    python_ns = _python_ns_per_shot()
-    ns = seconds / n * 1e9
-    estimate = 4.0 * hits[0] / n
     observed = Observation()
-    observed.timings = {
-        "n": n,
-        "ns_per_shot": ns,
-        "python_ns_per_shot": python_ns,
-        "speedup_vs_python": python_ns / ns,
-        "first_call_s": first_call,
-        "pi_estimate": estimate,
-        "relative_error": abs(estimate - math.pi) / math.pi,
-    }
+    observed.timings = time_pi_kernel(kernel, n)
+    observed.timings["python_ns_per_shot"] = python_ns_per_shot()
+    observed.timings["speedup_vs_python"] = observed.timings["python_ns_per_shot"] / observed.timings["ns_per_shot"]
     if cell.variant == "parallel":
         import numba
 
@@ -329,7 +305,7 @@ def run_pi_threads(cell: Cell) -> Observation:
         "relative_error": abs(estimate - math.pi) / math.pi,
     }
     if cell.variant != "talk" or cell.backend != "python":
-        observed.timings["python_ns_per_shot"] = _python_ns_per_shot(1)
+        observed.timings["python_ns_per_shot"] = python_ns_per_shot(1)
         observed.timings["speedup_vs_python"] = observed.timings["python_ns_per_shot"] / observed.timings["ns_per_shot"]
     return observed
 

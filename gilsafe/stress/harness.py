@@ -99,3 +99,37 @@ def trials_note(done: int, cell: Cell) -> str:
     return "" if done >= cell.trials else f" (time budget: {done} of {cell.trials} trials ran)"
 
 
+
+
+# -- timing a pi kernel ------------------------------------------------------------------------------
+
+PYTHON_BASELINE_SHOTS = 200_000
+
+
+def time_pi_kernel(kernel: Callable[[int, int], int], n: int, seed: int = 12345, repeat: int = 3) -> dict:
+    """First call (compile, trace, warm-up) apart, then the best of `repeat` runs of n shots."""
+    start = time.perf_counter()
+    kernel(1000, 1)
+    first_call = time.perf_counter() - start
+    hits = [0]
+
+    def once() -> None:
+        hits[0] = kernel(n, seed)
+
+    ns = best_time(once, repeat) / n * 1e9
+    estimate = 4.0 * hits[0] / n
+    return {
+        "n": n,
+        "ns_per_shot": ns,
+        "first_call_s": first_call,
+        "pi_estimate": estimate,
+        "relative_error": abs(estimate - math.pi) / math.pi,
+    }
+
+
+def python_ns_per_shot(repeat: int = 3) -> float:
+    """The talk's pure-Python kernel, the baseline every "vs python" ratio divides."""
+    from gilsafe.kernels import load
+
+    python = load("python")
+    return best_time(lambda: python.pi_hits(PYTHON_BASELINE_SHOTS, 1), repeat) / PYTHON_BASELINE_SHOTS * 1e9
