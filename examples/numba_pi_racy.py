@@ -1,6 +1,6 @@
 """The talk's slide 45-47 numba pi (E13): nogil=True, but object mode holds the GIL anyway.
 
-`forceobj=True` makes numba compile in object mode, so the threads below run one at a time.
+`forceobj=True`: object mode, so threads run one at a time and np.random is NumPy's shared state.
 """
 
 from concurrent.futures import ThreadPoolExecutor

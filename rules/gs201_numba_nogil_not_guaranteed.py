@@ -190,6 +190,12 @@ class NumbaNogilNotGuaranteed(Rule):
         )
 
 
+def compiles_in_object_mode(call: cst.Call) -> bool:
+    """`forceobj=True` or `nopython=False` among a jit call's arguments."""
+    options = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+    return _is_true(options.get("forceobj")) or _is_false(options.get("nopython"))
+
+
 def _is_true(value: cst.BaseExpression | None) -> bool:
     return isinstance(value, cst.Name) and value.value == "True"
 

@@ -307,6 +307,8 @@ def test_examples_end_to_end(run_gilsafe):
         "examples/add_sub_race.py:20:9: GS101",
         "examples/hit_counter_race.py:19:17: GS101",
         "examples/numba_pi_racy.py:12:2: GS201",
+        "examples/numba_pi_racy.py:14:9: GS401",
+        "examples/numba_pi_racy.py:15:9: GS401",
     ]
     assert result.stderr == ""
 
