@@ -647,11 +647,6 @@ class ModuleModel(cst.CSTVisitor):
             function = self.enclosing_function(function)
         return None
 
-    def thread_entry(self, node: cst.CSTNode) -> ThreadEntry | None:
-        """Why `node` runs in a thread, with the line of the call that starts it."""
-        site = self.entry_site(node)
-        return None if site is None else self.describe(site)
-
     def describe(self, site: EntrySite) -> ThreadEntry:
         return ThreadEntry(site.description, self._line(site.starter))
 

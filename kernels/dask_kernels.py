@@ -7,7 +7,6 @@ from gilsafe.kernels import missing
 
 NAME = "dask"
 RELEASES_GIL = "nothing itself: its threaded scheduler overlaps only kernels that release the GIL"
-SCHEDULERS = ("threads", "distributed-processes", "distributed-threads")
 
 
 def available() -> tuple[bool, str]:

@@ -131,6 +131,7 @@ def test_list_shows_availability(stress):
     result = stress("--list")
     assert result.returncode == 0
     assert "  python     available" in result.stdout
+    assert "releases the GIL for: the whole kernel loop (Py_BEGIN_ALLOW_THREADS around it)" in result.stdout
     assert "E12  GIL-safe prediction" in result.stdout
 
 

@@ -190,6 +190,7 @@ def _listing(experiments: list[str], availability: dict) -> str:
     lines = ["backends:"]
     for name, info in availability.items():
         lines.append(f"  {name:<10} {'available' if info['available'] else info['reason']}")
+        lines.append(f"  {'':<10} releases the GIL for: {info.get('releases_gil', '?')}")
     lines.append("experiments:")
     for experiment_id in experiments:
         spec = EXPERIMENTS[experiment_id]

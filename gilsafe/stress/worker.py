@@ -37,11 +37,12 @@ def availability(names: list[str] | None = None) -> dict:
 
     found = {}
     for name in names or BACKENDS:
+        module = load(name)
         try:
-            ok, reason = load(name).available()
+            ok, reason = module.available()
         except Exception as error:
             ok, reason = False, f"{name}: {type(error).__name__}: {error}"
-        found[name] = {"available": ok, "reason": reason}
+        found[name] = {"available": ok, "reason": reason, "releases_gil": module.RELEASES_GIL}
     return found
 
 
