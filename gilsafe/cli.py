@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--ignore", type=_codes, default=None, help="rule codes or prefixes to disable")
     lint.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files and folders")
     lint.add_argument("--config", type=Path, default=None, help="pyproject.toml to use instead of the nearest one")
+    lint.add_argument(
+        "--target",
+        choices=("gil", "free-threaded"),
+        default=None,
+        help="the interpreter the code will run on (default: this one's kind); some patterns race only without the GIL",
+    )
     lint.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     lint.add_argument("--fix", action="store_true", help="apply fixes to files (atomically)")
@@ -83,7 +89,7 @@ def run_lint(args: argparse.Namespace) -> int:
 
     if args.add_noqa and (args.fix or args.diff):
         raise UsageError("--add-noqa cannot be combined with --fix or --diff")
-    overrides = {"select": args.select, "ignore": args.ignore, "extend_select": args.extend_select, "exclude": args.exclude}
+    overrides = {"select": args.select, "ignore": args.ignore, "extend_select": args.extend_select, "exclude": args.exclude, "target": args.target}
     report = api.lint_paths(
         args.paths,
         config=args.config,

@@ -26,7 +26,15 @@ KNOWN_KEYS = (
     "numba-version",
     "lock-names",
     "thread-entry-points",
+    "target",
 )
+TARGETS = ("gil", "free-threaded")
+
+
+def running_target() -> str:
+    """The kind of interpreter running gilsafe: what `--target` defaults to."""
+    gil_enabled = getattr(sys, "_is_gil_enabled", None)
+    return "free-threaded" if gil_enabled is not None and not gil_enabled() else "gil"
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,8 @@ class Settings:
     numba_version: tuple[int, ...] = (0, 59)
     lock_names: tuple[str, ...] = ()
     thread_entry_points: tuple[str, ...] = ()
+    # Some patterns are safe under the GIL and racy without it; rules report them only for this target.
+    target: str = field(default_factory=running_target)
     root: str = "."  # the folder of the config file; per-file-ignores and excludes are relative to it
     source: str = field(default="", compare=False)  # the file the settings came from, for messages
 
@@ -98,6 +108,10 @@ def settings_from_table(table: Mapping[str, object], *, root: str, where: str, k
             check_codes(codes, known_codes, where)
             pairs.append((pattern, codes))
         values["per_file_ignores"] = tuple(pairs)
+    if "target" in table:
+        if table["target"] not in TARGETS:
+            raise ConfigError(f"{where}: `target` must be one of {', '.join(TARGETS)}, not {table['target']!r}")
+        values["target"] = table["target"]
     if "numba-version" in table:
         values["numba_version"] = parse_version(table["numba-version"], where)
     return Settings(**values)
@@ -170,4 +184,6 @@ class SettingsResolver:
             changes["extend_select"] = settings.extend_select + tuple(self.overrides["extend_select"])
         if self.overrides.get("exclude"):
             changes["exclude"] = settings.exclude + tuple(self.overrides["exclude"])
+        if self.overrides.get("target"):
+            changes["target"] = self.overrides["target"]
         return replace(settings, **changes) if changes else settings

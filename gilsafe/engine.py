@@ -109,7 +109,7 @@ def lint_text(path: str, text: str, settings: Settings, rules: list[type[Rule]])
     except (RecursionError, MemoryError) as error:
         raise SourceError(f"cannot parse: {type(error).__name__}") from None
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    model = ModuleModel(wrapper, lock_names=settings.lock_names, extra_entry_points=settings.thread_entry_points)
+    model = ModuleModel(wrapper, lock_names=settings.lock_names, extra_entry_points=settings.thread_entry_points, source=text)
     wrapper.visit(model)
     instances = [rule(model, settings, path) for rule in wanted if model.entries or not rule.needs_thread_entries]
     if instances:

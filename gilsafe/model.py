@@ -77,6 +77,26 @@ PARTIAL = frozenset({"functools.partial"})
 DEFAULT_LOCK_NAME = re.compile(r"(?i)(lock|mutex)$")
 # Top-level packages whose import is a concurrency signal.
 THREAD_MODULES = frozenset({"threading", "_thread", "concurrent", "multiprocessing", "asyncio", "dask"})
+# Annotations for what the analysis cannot see (gilsafe/__init__.py defines the decorators).
+THREAD_CONFINED = frozenset({"gilsafe.thread_confined"})
+REQUIRES_LOCK = frozenset({"gilsafe.requires_lock"})
+GUARDED_BY = re.compile(r"#\s*gilsafe:\s*guarded-by\s*=\s*([A-Za-z_][\w.]*)")
+# Calls that make a new array, by library; an assignment from one types the state it binds.
+ARRAY_LIBRARIES = ("numpy", "torch", "cupy")
+ARRAY_MAKERS = frozenset(
+    {
+        "zeros", "empty", "ones", "full", "arange", "array", "asarray", "ascontiguousarray", "linspace",
+        "zeros_like", "empty_like", "ones_like", "full_like", "copy", "frombuffer", "fromiter", "concatenate",
+        "stack", "eye", "identity", "tensor", "as_tensor", "from_numpy", "rand", "randn", "randint", "random",
+        "normal", "uniform", "standard_normal", "load",
+    }
+)
+ARRAY_TYPES = {
+    "numpy.ndarray": "numpy",
+    "numpy.typing.NDArray": "numpy",
+    "torch.Tensor": "torch",
+    "cupy.ndarray": "cupy",
+}
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,7 @@ class SharedState:
 
     key: str
     label: str
+    kind: str = field(default="", compare=False)  # global, closure, self, argument
 
 
 @dataclass(frozen=True)
@@ -134,9 +155,11 @@ class ModuleModel(cst.CSTVisitor):
         *,
         lock_names: Sequence[str] = (),
         extra_entry_points: Sequence[str] = (),
+        source: str | None = None,
     ) -> None:
         super().__init__()
         self.wrapper = wrapper
+        self._source = source
         self.module = wrapper.module
         self.lock_names = frozenset(lock_names)
         self.entry_calls = dict(ENTRY_CALLS)
@@ -145,6 +168,15 @@ class ModuleModel(cst.CSTVisitor):
         self.functions: dict[FunctionNode, FunctionInfo] = {}
         self.classes: dict[str, cst.ClassDef] = {}
         self.thread_classes: set[cst.ClassDef] = set()
+        # @gilsafe.thread_confined functions and classes; @gilsafe.requires_lock("L") functions -> L
+        self.confined_functions: set[FunctionNode] = set()
+        self.confined_classes: set[cst.ClassDef] = set()
+        self._required_lock_names: dict[FunctionNode, str] = {}
+        self.required_locks: dict[FunctionNode, str] = {}
+        # state key -> the lock a `# gilsafe: guarded-by=L` comment says guards it
+        self.guarded_by: dict[str, str] = {}
+        self._array_params: list[tuple[cst.Name, str]] = []
+        self._array_keys: dict[str, str] | None = None
         self.lock_ids: set[str] = set()
         self.thread_local_ids: set[str] = set()
         self.executor_exprs: set[str] = set()
@@ -203,6 +235,8 @@ class ModuleModel(cst.CSTVisitor):
             self.classes[node.name.value] = node
         if any(self.qualified_names(base.value) & THREAD_CLASSES for base in node.bases):
             self.thread_classes.add(node)
+        if any(self._decorator_names(d) & THREAD_CONFINED for d in node.decorators):
+            self.confined_classes.add(node)
         self._class_stack.append(node)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
@@ -223,8 +257,32 @@ class ModuleModel(cst.CSTVisitor):
         for decorator in node.decorators:
             target = decorator.decorator
             target = target.func if isinstance(target, cst.Call) else target
-            if self.qualified_names(target) & {"dask.delayed", "dask.delayed.delayed"}:
+            names = self.qualified_names(target)
+            if names & {"dask.delayed", "dask.delayed.delayed"}:
                 self._entry_sites.append((node, f"@{self.code_for(target)}", decorator))
+            elif names & THREAD_CONFINED:
+                self.confined_functions.add(node)
+            elif names & REQUIRES_LOCK and isinstance(decorator.decorator, cst.Call) and decorator.decorator.args:
+                lock = decorator.decorator.args[0].value
+                if isinstance(lock, cst.SimpleString) and isinstance(lock.evaluated_value, str):
+                    self._required_lock_names[node] = lock.evaluated_value
+        for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            if param.annotation is not None:
+                library = self._array_type(param.annotation.annotation)
+                if library is not None:
+                    self._array_params.append((param.name, library))
+
+    def _decorator_names(self, decorator: cst.Decorator) -> set[str]:
+        target = decorator.decorator
+        return self.qualified_names(target.func if isinstance(target, cst.Call) else target)
+
+    def _array_type(self, annotation: cst.BaseExpression) -> str | None:
+        if isinstance(annotation, cst.Subscript):  # NDArray[np.float64]
+            annotation = annotation.value
+        for name in self.qualified_names(annotation):
+            if name in ARRAY_TYPES:
+                return ARRAY_TYPES[name]
+        return None
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._function_stack.pop()
@@ -269,11 +327,161 @@ class ModuleModel(cst.CSTVisitor):
             self._note_binding(target, value)
         for node in self._withs:
             self._note_with(node)
+        self._note_annotations()
         for body in self._blocks:
             self._note_acquire_release(body)
         for call in self._calls:
             self._note_entry_call(call)
         self._resolve_entries()
+
+    def _note_annotations(self) -> None:
+        """Resolve `@requires_lock("L")` and `# gilsafe: guarded-by=L` to lock identities. These run
+        before lock regions are found, so that a lock named only by an annotation is recognised."""
+        for function, name in self._required_lock_names.items():
+            lock = self._annotated_lock(name, self.enclosing_class(function.body) if isinstance(function, cst.FunctionDef) else None)
+            self.required_locks[function] = lock
+            self.lock_ids.add(lock)
+        source = self._source if self._source is not None else None
+        if source is None or "guarded-by" not in source:
+            return
+        wanted = {
+            number: match.group(1)
+            for number, line in enumerate(source.splitlines(), start=1)
+            if (match := GUARDED_BY.search(line))
+        }
+        for target, _ in self._bindings:
+            name = wanted.get(self.position(target).start.line)
+            state = self.shared_state(target) or self._module_state(target)
+            if name is None or state is None:
+                continue
+            lock = self._annotated_lock(name, self.enclosing_class(target))
+            self.lock_ids.add(lock)
+            self.guarded_by[state.key] = lock
+
+    def _module_state(self, target: cst.BaseExpression) -> SharedState | None:
+        """A module-level binding's state (outside functions shared_state has no thread to ask about)."""
+        if isinstance(target, cst.Name):
+            return SharedState(target.value, f"global `{target.value}`", "global")
+        return None
+
+    @staticmethod
+    def _annotated_lock(name: str, klass: cst.ClassDef | None) -> str:
+        """`self._lock` or `_lock` in a class's methods is that class's attribute; else a global."""
+        if klass is not None and (name.startswith("self.") or "." not in name):
+            return f"{klass.name.value}.{name.removeprefix('self.')}"
+        return name
+
+    def missing_lock(self, node: cst.CSTNode, state: SharedState) -> str | None:
+        """Why `node`'s access to `state` is unguarded, or None when a lock guards it: no lock held,
+        or not the lock a `guarded-by` comment names."""
+        held = self.guarding_locks(node)
+        declared = self.guarded_by.get(state.key) or self.guarded_by.get(state.key.removesuffix("[]"))
+        if declared is not None and declared not in held:
+            return f"without `{self.lock_label(declared)}`, which its `guarded-by` comment names"
+        if not held:
+            return "outside any lock"
+        return None
+
+    # -- arrays ----------------------------------------------------------------------------------
+
+    def array_library(self, state: SharedState) -> str | None:
+        """"numpy", "torch" or "cupy" when the state (or the container it indexes) was made by that
+        library's array constructor in this module, or is a parameter annotated with its array type."""
+        kind = self.value_kind(state)
+        return kind if kind in ARRAY_LIBRARIES else None
+
+    def value_kind(self, state: SharedState) -> str | None:
+        """What made the state (or the container it indexes): an array library's name, or "list",
+        "dict", "set" for displays, comprehensions and those constructors; None when unknown."""
+        if self._array_keys is None:
+            self._array_keys = {}
+            for target, value in self._bindings:
+                kind = self._made_by(value)
+                if kind is not None:
+                    bound = self.shared_state(target) or self._module_state(target)
+                    if bound is not None:
+                        self._array_keys.setdefault(bound.key, kind)
+            for name, library in self._array_params:
+                owner = self.enclosing_function(name)
+                if owner is not None and owner in self.functions:
+                    self._array_keys[f"{self.functions[owner].qualname}.<locals>.{name.value}"] = library
+        key = state.key
+        while key.endswith("[]"):
+            key = key[:-2]
+        return self._array_keys.get(key)
+
+    def _made_by(self, value: cst.BaseExpression) -> str | None:
+        if isinstance(value, (cst.List, cst.ListComp)):
+            return "list"
+        if isinstance(value, cst.BinaryOperation) and isinstance(value.left, (cst.List, cst.ListComp)):
+            return "list"  # [None] * n
+        if isinstance(value, (cst.Dict, cst.DictComp)):
+            return "dict"
+        if isinstance(value, (cst.Set, cst.SetComp)):
+            return "set"
+        if not isinstance(value, cst.Call):
+            return None
+        for name in self.qualified_names(value.func):
+            library, _, rest = name.partition(".")
+            if library in ARRAY_LIBRARIES and rest.rsplit(".", 1)[-1] in ARRAY_MAKERS:
+                return library
+            if name in ("builtins.list", "builtins.dict", "builtins.set", "collections.defaultdict", "collections.deque"):
+                return {"builtins.list": "list", "builtins.set": "set", "collections.deque": "list"}.get(name, "dict")
+        return None
+
+    def object_state(self, expr: cst.BaseExpression) -> SharedState | None:
+        """Like shared_state, but a bare parameter names the caller's object: `a += b` on an array
+        argument changes the caller's array in place."""
+        state = self.shared_state(expr)
+        if state is not None or not isinstance(expr, cst.Name):
+            return state
+        scope = self.scope(expr)
+        if scope is None:
+            return None
+        kind, owner = self._name_binding(expr, scope)
+        if kind == "param":
+            return SharedState(f"{owner}.<locals>.{expr.value}", f"argument `{expr.value}`", "argument")
+        if kind == "local":
+            alias = self._alias_of(expr, scope)
+            if alias is not None:
+                return self.shared_state(alias)
+        return None
+
+    def partitioned(self, subscript: cst.Subscript) -> bool:
+        """True when the index depends on the running function's parameters (`out[i] = ...`,
+        `a[lo:hi] += ...` with `lo = i * chunk`): threads given different arguments write
+        different slots, the usual way to split work. gilsafe cannot prove the slots disjoint and
+        trusts the split."""
+        return any(self._from_parameters(element.slice) for element in subscript.slice)
+
+    def _from_parameters(self, node: cst.CSTNode, _depth: int = 0) -> bool:
+        for current in (node, *_descendants(node)):
+            if not isinstance(current, cst.Name):
+                continue
+            scope = self.scope(current)
+            if scope is None or not isinstance(_function_scope(scope), FunctionScope):
+                continue
+            kind, _ = self._name_binding(current, scope)
+            if kind == "param":
+                return True
+            if kind == "local" and _depth < 2:
+                for assignment in scope[current.value]:
+                    source = self._bound_from(assignment.node)
+                    if source is not None and self._from_parameters(source, _depth + 1):
+                        return True
+        return False
+
+    def _bound_from(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The expression a local name was bound from: an assignment's value or a for loop's iterable."""
+        parent = self.parent(node)
+        if isinstance(parent, cst.AssignTarget):
+            statement = self.parent(parent)
+            return statement.value if isinstance(statement, cst.Assign) else None
+        while parent is not None and not isinstance(parent, (cst.For, cst.CompFor, cst.SimpleStatementLine)):
+            parent = self.parent(parent)
+        if isinstance(parent, (cst.For, cst.CompFor)):
+            return parent.iter
+        return None
 
     def _note_with(self, node: cst.With) -> None:
         locks = frozenset(lock for item in node.items if (lock := self.lock_id(item.item)) is not None)
@@ -487,6 +695,8 @@ class ModuleModel(cst.CSTVisitor):
             held |= self._with_locks.get(current, frozenset())
             held |= self._acquired_before.get(current, frozenset())
             current = self.parent(current)
+        if current in self.required_locks:
+            held.add(self.required_locks[current])  # @requires_lock: every caller holds it
         if current is None or current in self._started_directly or _depth >= 4:
             return frozenset(held)
         sites = self._call_sites.get(current, [])
@@ -511,29 +721,30 @@ class ModuleModel(cst.CSTVisitor):
         path = _access_path(expr)
         if path and kind in ("param", "closure") and self._is_self(root):
             klass = self.enclosing_class(root)
-            if klass is None or klass in self.thread_classes or self._confined(klass.name.value, path):
+            if klass is None or klass in self.thread_classes or klass in self.confined_classes or self._confined(klass.name.value, path):
                 return None  # a Thread subclass's own attributes are confined to that thread
             return SharedState(
                 klass.name.value + path,
                 f"`{self.code_for(expr)}` (shared by every thread using this `{klass.name.value}`)",
+                "self",
             )
         if kind == "global":
             key = root.value + path
             if self._confined(root.value, path):
                 return None
-            return SharedState(key, f"global `{self.code_for(expr)}`" if path else f"global `{root.value}`")
+            return SharedState(key, f"global `{self.code_for(expr)}`" if path else f"global `{root.value}`", "global")
         if kind == "closure":
-            return SharedState(f"{owner}.<locals>.{root.value}{path}", f"closure variable `{self.code_for(expr)}`")
+            return SharedState(f"{owner}.<locals>.{root.value}{path}", f"closure variable `{self.code_for(expr)}`", "closure")
         if expr is root:
             return None  # rebinding a local or a parameter by name
         if kind == "param":
-            return SharedState(f"{owner}.<locals>.{root.value}{path}", f"argument `{self.code_for(expr)}`")
+            return SharedState(f"{owner}.<locals>.{root.value}{path}", f"argument `{self.code_for(expr)}`", "argument")
         if kind == "local" and _depth < 3:
             alias = self._alias_of(root, scope)
             if alias is not None:
                 shared = self.shared_state(alias, _depth=_depth + 1)
                 if shared is not None:
-                    return SharedState(shared.key + path, f"`{self.code_for(expr)}` (aliases {shared.label})")
+                    return SharedState(shared.key + path, f"`{self.code_for(expr)}` (aliases {shared.label})", shared.kind)
         return None
 
     def _confined(self, head: str, path: str) -> bool:
@@ -640,6 +851,8 @@ class ModuleModel(cst.CSTVisitor):
         """What makes `node` run in a thread, or None when nothing in this module does (cheap)."""
         function = node if isinstance(node, (cst.FunctionDef, cst.Lambda)) else self.enclosing_function(node)
         while function is not None:
+            if function in self.confined_functions:
+                return None  # @thread_confined: its author says one thread at a time runs it
             if function in self.entries:
                 return self.entries[function]
             if isinstance(function, cst.FunctionDef):
@@ -662,6 +875,14 @@ def clip(text: str, width: int = 40) -> str:
     """One line of at most `width` characters, for messages."""
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _descendants(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    stack = list(node.children)
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
 
 
 def _has_keyword(args: Iterable[cst.Arg], keyword: str) -> bool:

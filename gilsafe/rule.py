@@ -86,7 +86,14 @@ class Rule(cst.BatchableCSTVisitor):
         entry: ThreadEntry | None = None,
         replacement: cst.CSTNode | None = None,
         fix_description: str = "",
+        when: str | None = None,
     ) -> None:
+        """Record a finding. `when` narrows the rule's own `when` for this one pattern; a finding
+        that matters only under the GIL, or only without it, is dropped for the other target."""
+        when = when or self.when
+        target = UNDER_GIL if self.settings.target == "gil" else FREE_THREADED
+        if when != BOTH and when != target:
+            return
         span = self.model.position(node)
         fix = None
         if replacement is not None:

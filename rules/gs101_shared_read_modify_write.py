@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import textwrap
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import libcst as cst
 
 from gilsafe.crosscheck import RuntimeCheck
+from gilsafe.mutations import reads_target
 from gilsafe.model import THREAD_MODULES, EntrySite, SharedState, clip
 from gilsafe.rule import BOTH, FREE_THREADED, Invalid, Rule, Valid
 
@@ -546,7 +546,7 @@ class SharedReadModifyWrite(Rule):
         self._note_update(node, node.target)
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and _reads(node.value, node.targets[0].target):
+        if len(node.targets) == 1 and reads_target(node.value, node.targets[0].target):
             self._note_update(node, node.targets[0].target)
 
     def _note_update(self, node: cst.CSTNode, target: cst.BaseExpression) -> None:
@@ -554,8 +554,8 @@ class SharedReadModifyWrite(Rule):
         if entry is None:
             return
         state = self.model.shared_state(target)
-        if state is None:
-            return
+        if state is None or self.model.array_library(state):
+            return  # arrays are updated in place by GS301/GS303's rules, which say why it races
         self._updates.append(_Update(node, state, self.model.guarding_locks(node), entry))
 
     def finish(self) -> None:
@@ -571,8 +571,9 @@ class SharedReadModifyWrite(Rule):
     def _problem(self, update: _Update, updates: list[_Update]) -> str | None:
         statement = clip(self.model.code_for(update.node), 60)
         what = f"`{statement}` is a read-modify-write of {update.state.label}"
-        if not update.locks:
-            return f"{what} outside any lock"
+        missing = self.model.missing_lock(update.node, update.state)
+        if missing is not None and (not update.locks or "guarded-by" in missing):
+            return f"{what} {missing}"
         for other in updates:
             if other.locks and not (other.locks & update.locks):
                 here = ", ".join(f"`{self.model.lock_label(lock)}`" for lock in sorted(update.locks))
@@ -580,31 +581,3 @@ class SharedReadModifyWrite(Rule):
                 line = self.model.position(other.node).start.line
                 return f"{what} under {here}, but line {line} updates it under {there}: different locks do not exclude each other"
         return None
-
-
-def _reads(value: cst.CSTNode, target: cst.BaseExpression) -> bool:
-    """True when `value` reads `target` (`x + 1` for `x`, `d.get(k, 0) + 1` for `d[k]`)."""
-    for node in _walk(value):
-        if isinstance(node, type(target)) and node.deep_equals(target):
-            return True
-        if (
-            isinstance(target, cst.Subscript)
-            and isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value in ("get", "setdefault")
-            and node.func.value.deep_equals(target.value)
-            and node.args
-            and len(target.slice) == 1
-            and isinstance(target.slice[0].slice, cst.Index)
-            and node.args[0].value.deep_equals(target.slice[0].slice.value)
-        ):
-            return True
-    return False
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
