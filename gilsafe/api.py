@@ -18,7 +18,7 @@ from gilsafe.atomic import write_atomically
 from gilsafe.cache import FindingsCache, cache_key
 from gilsafe.config import ALWAYS_ON, Settings, SettingsResolver
 from gilsafe.discovery import discover
-from gilsafe.engine import SourceError, apply_fixes, decode, lint_text, parse_failure, rules_for, unsuppressed
+from gilsafe.engine import SourceError, apply_fixes, decode, lint_text, parse_failure, rules_for, unsuppressed, UNUSED_SUPPRESSION
 from gilsafe.findings import FileError, FileResult, Finding
 from gilsafe.rules import ALL_RULES
 from gilsafe.suppressions import NOQA_CODES, comments
@@ -57,7 +57,7 @@ def _lint_bytes(path: str, source: bytes, settings: Settings, *, fix: bool) -> F
         return FileResult(path, [parse_failure(path, error)])
     except Exception as error:  # a bug in gilsafe must cost one file, not the run
         return FileResult(path, [], FileError(path, f"internal error in gilsafe: {type(error).__name__}: {error} (please report it)"))
-    findings = unsuppressed(findings, text)
+    findings = unsuppressed(findings, text, settings.enabled_codes(ALL_RULES), path)
     result = FileResult(path, _without_ignored(findings, path, settings))
     if fix and module is not None:
         chosen = {node: replacement for finding, (node, replacement) in fixes.items() if finding in result.findings}
@@ -199,7 +199,7 @@ def add_noqa(findings: Iterable[Finding]) -> int:
     """Append `# noqa: CODE` to each finding's line (merging into an existing noqa); returns the count."""
     by_file: dict[str, dict[int, set[str]]] = {}
     for finding in findings:
-        if finding.code != ALWAYS_ON:
+        if finding.code not in (ALWAYS_ON, UNUSED_SUPPRESSION):  # a stale comment wants removing, not another one
             by_file.setdefault(finding.path, {}).setdefault(finding.line, set()).add(finding.code)
     added = 0
     for path, lines_codes in by_file.items():

@@ -22,6 +22,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _sizes(text: str) -> tuple[float, ...]:
+    try:
+        sizes = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+    if not sizes or any(size < 0 for size in sizes):
+        raise argparse.ArgumentTypeError(f"{text!r}: sizes must be zero or more")
+    return tuple(int(size) if size.is_integer() else size for size in sizes)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gilsafe", description="Is threaded Python code safe, and do threads make it faster?")
     parser.add_argument("--version", action="version", version=f"gilsafe {__version__}")
@@ -58,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lint", action="append", default=[], metavar="PATH", help="lint PATH into the report")
     report.add_argument("--stress", type=Path, default=None, metavar="RESULTS", help="a `gilsafe stress --json` file")
     report.add_argument("-o", "--output", type=Path, default=Path("gilsafe-report"), help="output folder (default gilsafe-report)")
+
+    probe = commands.add_parser("probe", help="measure whether a callable releases the GIL (ticker thread)")
+    probe.add_argument("callable", help="dotted name: numpy.add, numpy.ndarray.sum, time.sleep, pkg.mod:func")
+    probe.add_argument("--sizes", type=_sizes, default=(10, 1000, 1_000_000), help="comma-separated sizes (default 10,1000,1000000)")
+    probe.add_argument("--dtype", default="float64", help="element type of the array arguments (default float64)")
+    probe.add_argument("--arguments", type=int, default=None, metavar="N", help="how many array arguments (default: a ufunc's nin, else 1)")
+    probe.add_argument("--scalar", action="store_true", help="pass the size itself as the only argument (e.g. time.sleep)")
+    probe.add_argument("--seconds", type=float, default=0.2, help="time spent probing each size (default 0.2)")
+    probe.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the rows as JSON (atomically)")
 
     from gilsafe.stress.cli import add_stress_parser
 
@@ -154,4 +173,30 @@ def run_report(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-COMMANDS = {"lint": run_lint, "rules": run_rules, "rule": run_rule, "report": run_report}
+def run_probe(args: argparse.Namespace) -> int:
+    import json
+
+    from gilsafe import probe
+    from gilsafe.atomic import write_atomically
+
+    try:
+        rows = probe.probe_sizes(args.callable, args.sizes, dtype=args.dtype, arguments=args.arguments, scalar=args.scalar, seconds=args.seconds)
+    except (ImportError, AttributeError) as error:
+        raise UsageError(f"{args.callable}: cannot import: {error}") from None
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"{args.callable}: calling it failed: {error} (try --arguments N or --scalar)") from None
+    print(probe.format_rows(args.callable, rows, dtype=args.dtype, scalar=args.scalar))
+    if args.json is not None:
+        document = {
+            "callable": args.callable,
+            "dtype": None if args.scalar else args.dtype,
+            "library_version": probe.library_version(args.callable),
+            "python": sys.version.split()[0],
+            "gil_enabled": probe.gil_is_enabled(),
+            "rows": [row.as_dict() for row in rows],
+        }
+        write_atomically(args.json, (json.dumps(document, indent=2) + "\n").encode())
+    return EXIT_CLEAN
+
+
+COMMANDS = {"lint": run_lint, "rules": run_rules, "rule": run_rule, "report": run_report, "probe": run_probe}

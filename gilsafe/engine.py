@@ -127,11 +127,32 @@ def parse_failure(path: str, error: SourceError) -> Finding:
     return Finding(path, error.line, error.column, ALWAYS_ON, str(error), error.line, error.column)
 
 
-def unsuppressed(findings: list[Finding], text: str) -> list[Finding]:
-    if not findings:
+UNUSED_SUPPRESSION = "GS001"
+
+
+def unsuppressed(findings: list[Finding], text: str, enabled: frozenset[str] = frozenset(), path: str = "") -> list[Finding]:
+    """The findings no suppression comment covers, plus GS001 for each comment that names an enabled
+    gilsafe code and covered nothing (blanket `# noqa` is left alone: other tools read it too)."""
+    check_unused = UNUSED_SUPPRESSION in enabled and ("noqa" in text or "gilsafe:" in text)
+    if not findings and not check_unused:
         return findings
     suppressions = read_suppressions(text)
-    return [f for f in findings if not suppressions.covers(f.code, range(f.line, max(f.end_line, f.line) + 1))]
+    kept, used = [], set()
+    for finding in findings:
+        hit = suppressions.covering(finding.code, range(finding.line, max(finding.end_line, finding.line) + 1))
+        if hit is None:
+            kept.append(finding)
+        else:
+            used.add(hit)
+    if check_unused:
+        lines = text.splitlines()
+        for line, code in sorted(suppressions.entries()):
+            if (line, code) in used or code == "*" or code not in enabled or code == UNUSED_SUPPRESSION:
+                continue
+            column = lines[line - 1].find("#") + 1 if 0 < line <= len(lines) else 1
+            message = f"the suppression of {code} is unused: {code} reports nothing {'in this file' if code in suppressions.whole_file else 'on this line'}"
+            kept.append(Finding(path, line, column, UNUSED_SUPPRESSION, message, line, column))
+    return kept
 
 
 class _Replace(cst.CSTTransformer):

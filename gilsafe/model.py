@@ -194,7 +194,7 @@ class ModuleModel(cst.CSTVisitor):
         self.entries: dict[FunctionNode, EntrySite] = {}
         # thread-run functions -> the calls to them from thread-run code (for locks held by callers)
         self._call_sites: dict[FunctionNode, list[cst.Call]] = {}
-        self._started_directly: set[FunctionNode] = set()
+        self.started_directly: set[FunctionNode] = set()
         self._parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self._visiting: list[cst.CSTNode] = []
 
@@ -697,7 +697,7 @@ class ModuleModel(cst.CSTVisitor):
             current = self.parent(current)
         if current in self.required_locks:
             held.add(self.required_locks[current])  # @requires_lock: every caller holds it
-        if current is None or current in self._started_directly or _depth >= 4:
+        if current is None or current in self.started_directly or _depth >= 4:
             return frozenset(held)
         sites = self._call_sites.get(current, [])
         if sites:
@@ -779,7 +779,7 @@ class ModuleModel(cst.CSTVisitor):
             entry = EntrySite(description, starter)
             for function in self.callables(target):
                 queue.append((function, entry))
-        self._started_directly = {function for function, _ in queue}
+        self.started_directly = {function for function, _ in queue}
         while queue:
             function, entry = queue.pop()
             if function in self.entries:

@@ -23,15 +23,30 @@ def _codes(text: str | None) -> frozenset[str]:
 class Suppressions:
     by_line: dict[int, frozenset[str]] = field(default_factory=dict)
     whole_file: frozenset[str] = frozenset()
+    whole_file_lines: dict[str, int] = field(default_factory=dict)  # file-ignore code -> its line
 
     def covers(self, code: str, lines: range) -> bool:
-        if "*" in self.whole_file or code in self.whole_file:
-            return True
+        return self.covering(code, lines) is not None
+
+    def covering(self, code: str, lines: range) -> tuple[int, str] | None:
+        """The (line, code) entry that suppresses `code` on `lines`, or None."""
+        for key in (code, "*"):
+            if key in self.whole_file:
+                return self.whole_file_lines.get(key, 0), key
         for line in (lines.start, lines.stop - 1):
             codes = self.by_line.get(line, frozenset())
-            if "*" in codes or code in codes:
-                return True
-        return False
+            for key in (code, "*"):
+                if key in codes:
+                    return line, key
+        return None
+
+    def entries(self):
+        """Every (line, code) the comments name; "*" for a blanket one."""
+        for line, codes in self.by_line.items():
+            for code in codes:
+                yield line, code
+        for code in self.whole_file:
+            yield self.whole_file_lines.get(code, 0), code
 
 
 def comments(text: str) -> dict[int, str]:
@@ -56,7 +71,10 @@ def read_suppressions(text: str) -> Suppressions:
             codes |= _codes(noqa.group("codes"))
         for match in _IGNORE.finditer(comment):
             if match.group("kind") == "file-ignore":
-                whole |= _codes(match.group("codes"))
+                named = _codes(match.group("codes"))
+                whole |= named
+                for code in named:
+                    result.whole_file_lines.setdefault(code, line)
             else:
                 codes |= _codes(match.group("codes"))
         if codes:

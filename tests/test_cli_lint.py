@@ -118,12 +118,30 @@ def test_statistics(project, capsys):
 )
 def test_line_suppressions(project, capsys, comment):
     (project / "racy.py").write_text(RACY.replace("n += 1", f"n += 1  {comment}"))
-    assert lint(capsys, "racy.py")[0] == 0
+    code, out, _ = lint(capsys, "racy.py")
+    assert "GS101" not in out.replace("suppression of GS101", "")
+    if "GS201" in comment:  # nothing on the line is GS201: that half of the comment is stale
+        assert code == 1 and out.count("GS001") == 1 and "suppression of GS201 is unused" in out
+    else:
+        assert code == 0, out
+
+
+def test_unused_suppressions_are_reported_once_each(project, capsys):
+    (project / "racy.py").write_text("# gilsafe: file-ignore[GS401]\n" + RACY.replace("n += 1", "n += 1  # noqa: GS101, GS103"))
+    code, out, _ = lint(capsys, "racy.py")
+    assert code == 1
+    assert sorted(line.split(": ")[0] + " " + line.split(" ")[1] for line in out.splitlines()) == [
+        "racy.py:1:1 GS001",
+        "racy.py:6:13 GS001",
+    ], out
+    code, out, _ = lint(capsys, "racy.py", "--ignore", "GS001")
+    assert code == 0, out
 
 
 def test_suppression_for_another_code_does_not_apply(project, capsys):
     (project / "racy.py").write_text(RACY.replace("n += 1", "n += 1  # noqa: GS201"))
-    assert lint(capsys, "racy.py")[0] == 1
+    code, out, _ = lint(capsys, "racy.py")
+    assert code == 1 and "GS101 `n += 1`" in out
     (project / "racy.py").write_text(RACY.replace("n += 1", "s = '# noqa'; n += 1"))
     assert lint(capsys, "racy.py")[0] == 1, "a noqa inside a string is not a comment"
 
@@ -217,7 +235,10 @@ def test_add_noqa(project, capsys):
     assert code == 0 and "Added 2 noqa directives." in err
     assert "n += 1  # noqa: GS101\n" in (project / "racy.py").read_text()
     assert "# noqa: GS101, GS201\n" in (project / "nb.py").read_text()
-    assert lint(capsys, ".")[0] == 0
+    code, out, _ = lint(capsys, ".")
+    # the GS101 half of nb.py's old comment was stale all along: GS001 says so
+    assert code == 1 and out.count("GS001") == 1 and "nb.py" in out and "suppression of GS101" in out
+    assert lint(capsys, ".", "--ignore", "GS001")[0] == 0
 
 
 BAD_FILES = {

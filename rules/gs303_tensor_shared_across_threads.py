@@ -1,0 +1,151 @@
+"""GS303: torch / CuPy tensors changed in place, or read while changed, across threads without a lock."""
+
+from __future__ import annotations
+
+from gilsafe import arrays
+from gilsafe.model import clip
+from gilsafe.rule import BOTH, Invalid, Valid
+from gilsafe.rules.gs302_numpy_read_while_written import ArrayReadWhileWritten
+
+
+class TensorSharedAcrossThreads(ArrayReadWhileWritten):
+    code = "GS303"
+    name = "tensor-shared-across-threads"
+    summary = "A torch / CuPy tensor is changed in place, or read while changed, by thread-run code without a common lock."
+    when = BOTH
+    interesting_modules = frozenset({"torch", "cupy"})
+    libraries = frozenset({"torch", "cupy"})
+    docs = """
+    ## What it does
+    The torch and CuPy counterpart of GS301 and GS302. Finds, in thread-run code, in-place work on a
+    tensor other threads can see, outside a lock (`t += x`, `t[i:j] = ...`, `t.add_(...)`,
+    `t.copy_(...)`, `t.zero_()`, any `*_` method, `out=t`), and calls that read a tensor while other
+    thread-run code changes it in place with no lock held by both (`t.sum()`, `torch.dot(t, x)`, ...).
+    Tensors are recognised when made by `torch.zeros`, `torch.tensor`, `cupy.zeros`, ... in the module,
+    or as parameters annotated `torch.Tensor` / `cupy.ndarray`.
+
+    ## Why is this bad?
+    torch's operators give the GIL up while they run (the probe data in `rules/gil_release.json` shows
+    `torch.add` and `Tensor.add_` doing so on CPU tensors), so two threads' in-place updates of one
+    tensor interleave and lose updates, and a reader sees a half-written tensor. CuPy gives the GIL
+    up while it launches kernels and waits for the device, and kernels queued from different threads
+    on per-thread streams run in any order.
+
+    ## Example
+    ```python
+    import threading
+    import torch
+
+    grad = torch.zeros(1_000_000)
+
+    def backward(g):
+        grad.add_(g)
+
+    threading.Thread(target=backward, args=(torch.ones(1_000_000),)).start()
+    ```
+
+    ## Use instead
+    ```python
+    grad_lock = threading.Lock()
+
+    def backward(g):
+        with grad_lock:
+            grad.add_(g)
+    ```
+    or give each thread its own tensor and reduce them after `join()`.
+
+    ## Fix safety
+    No automatic fix.
+
+    ## Options
+    `lock-names`, `thread-entry-points`; `# gilsafe: guarded-by=LOCK` comments.
+
+    ## Runtime evidence
+    `gilsafe probe torch.add --dtype float32` and `gilsafe probe torch.Tensor.add_ --dtype float32`
+    (data for torch 2.13 in the data file); the talk's E8 runs torch as a NumPy accelerator under
+    `gilsafe stress --backend torch`. CuPy is not probed here: this project's test machine has no GPU.
+    """
+
+    VALID = [
+        Valid(
+            """
+            import threading
+            import torch
+            grad = torch.zeros(1_000_000)
+            grad_lock = threading.Lock()
+            def backward(g):
+                with grad_lock:
+                    grad.add_(g)
+            threading.Thread(target=backward, args=(torch.ones(1_000_000),)).start()
+            """
+        ),
+        Valid(
+            """
+            import threading
+            import torch
+            def work(n):
+                t = torch.zeros(n)
+                t.add_(1)  # a fresh tensor: this thread's own
+                return t.sum()
+            threading.Thread(target=work, args=(10,)).start()
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import threading
+            import torch
+            grad = torch.zeros(1_000_000)
+            def backward(g):
+                grad.add_(g)
+            threading.Thread(target=backward, args=(torch.ones(1_000_000),)).start()
+            """,
+            line=5,
+        ),
+        Invalid(
+            """
+            import threading
+            import cupy as cp
+            hist = cp.zeros(256)
+            def update(values):
+                global hist
+                hist += values
+            threading.Thread(target=update, args=(cp.ones(256),)).start()
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import threading
+            import torch
+            state = torch.zeros(4096)
+            def writer():
+                state.copy_(torch.ones(4096))
+            def reader():
+                return state.sum()
+            threading.Thread(target=writer).start()
+            threading.Thread(target=reader).start()
+            """,
+            line=7,
+        ),
+    ]
+
+    def finish(self) -> None:
+        reported = set()
+        for write in self._writes:
+            access = write.access
+            if access.partitioned or access.node in reported:
+                continue
+            missing = self.model.missing_lock(access.node, access.state)
+            if missing is None:
+                continue
+            reported.add(access.node)
+            library = "torch" if access.library == "torch" else "CuPy"
+            self.report(
+                access.node,
+                f"`{clip(self.model.code_for(access.node), 50)}` changes the shared {library} tensor {access.state.label} "
+                f"in place {missing}: {arrays.why_it_interleaves(access.call)}, so two threads' updates interleave",
+                entry=self.model.describe(write.entry),
+            )
+        super().finish()

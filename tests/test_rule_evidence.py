@@ -1,0 +1,63 @@
+"""Runtime evidence for rules whose failure is a crash rather than a lost update (see each rule's
+"Runtime evidence" docs section)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from gilsafe.api import lint_source
+
+PARALLEL_FROM_THREADS = textwrap.dedent(
+    """
+    import threading
+    import numpy as np
+    from numba import njit, prange
+
+    @njit(parallel=True)
+    def total(a):
+        s = 0.0
+        for i in prange(a.shape[0]):
+            s += a[i]
+        return s
+
+    def work(a):
+        for _ in range(200):
+            total(a)
+
+    a = np.ones(1_000_000)
+    total(a)  # compile once, before the threads
+    threads = [threading.Thread(target=work, args=(a,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("finished")
+    """
+)
+
+
+def _run(layer):
+    env = dict(os.environ, NUMBA_THREADING_LAYER=layer, NUMBA_NUM_THREADS="2")
+    return subprocess.run([sys.executable, "-c", PARALLEL_FROM_THREADS], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_gs202_reports_the_script():
+    assert "GS202" in [f.code for f in lint_source(PARALLEL_FROM_THREADS, path="p.py").findings]
+
+
+def test_gs202_workqueue_layer_aborts_on_calls_from_several_threads():
+    pytest.importorskip("numba")
+    done = _run("workqueue")
+    assert done.returncode != 0 and "finished" not in done.stdout
+    assert "Concurrent access has been detected" in done.stderr
+
+
+def test_gs202_a_threadsafe_layer_finishes():
+    pytest.importorskip("numba")
+    done = _run("threadsafe")
+    if "No threading layer could be loaded" in done.stderr or "threading layer" in done.stderr and done.returncode:
+        pytest.skip(f"no TBB or OpenMP layer here: {done.stderr.strip().splitlines()[-1]}")
+    assert done.returncode == 0 and "finished" in done.stdout, done.stderr
