@@ -31,10 +31,15 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -q
 	GILSAFE_SKIP_FREE_THREADED=$(SKIP_FREE_THREADED) bash scripts/free-threaded-tier
 
+# threadcheck (the corpus comparison) needs Python 3.12+; skipped with a note when none is found.
+THREADCHECK_PYTHON ?= $(shell command -v python3.12 || command -v python3.13)
+
 bench: $(VENV)/.installed
-	$(PY) -m pip install -q fixit  # the lint benchmark's comparison
+	$(PY) -m pip install -q fixit  # the lint benchmark's throughput comparison
+	-test -z "$(THREADCHECK_PYTHON)" || test -x .venv-threadcheck/bin/threadcheck || \
+		($(THREADCHECK_PYTHON) -m venv .venv-threadcheck && .venv-threadcheck/bin/pip install -q threadcheck)
 	$(PY) benchmarks/lint.py
 	$(PY) benchmarks/stress.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .gilsafe_cache .pytest_cache gilsafe-report gilsafe-stress.json docs/_build
+	rm -rf $(VENV) .venv-threadcheck build dist *.egg-info .gilsafe_cache .pytest_cache gilsafe-report gilsafe-stress.json docs/_build

@@ -1,8 +1,9 @@
-"""Lint throughput on a large real tree, gilsafe beside Fixit, measured in one run.
+"""Lint accuracy on the corpus (gilsafe beside threadcheck) and throughput on a large real tree
+(gilsafe beside Fixit), each measured side by side in one run.
 
-    python benchmarks/lint.py [--tree PATH] [--repeat N]
+    python benchmarks/lint.py [--tree PATH] [--repeat N] [--threadcheck PATH] [--accuracy-only]
 
-Prints files/s and lines/s for: gilsafe on 1 process (cold), on all cores (cold), warm from its
+First prints precision and recall on tests/corpus/ (benchmarks/corpus.py). Then prints files/s and lines/s for: gilsafe on 1 process (cold), on all cores (cold), warm from its
 cache, and `fixit lint` (all cores, its default) on the same tree. Default tree: the running
 interpreter's standard library, which every machine has.
 """
@@ -21,6 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gilsafe.discovery import discover  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus  # noqa: E402
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, int]:
@@ -42,7 +46,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tree", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--threadcheck", default=None, help="the threadcheck executable (default: PATH, then .venv-threadcheck)")
+    parser.add_argument("--accuracy-only", action="store_true", help="print the corpus table only")
     args = parser.parse_args()
+
+    print(corpus.report(corpus.find_threadcheck(args.threadcheck)))
+    print()
+    if args.accuracy_only:
+        return 0
 
     # Copy the tree so both tools see the same files and gilsafe's cache starts empty.
     work = Path(tempfile.mkdtemp(prefix="gilsafe-bench-"))

@@ -479,9 +479,9 @@ class ModuleModel(cst.CSTVisitor):
             return statement.value if isinstance(statement, cst.Assign) else None
         while parent is not None and not isinstance(parent, (cst.For, cst.CompFor, cst.SimpleStatementLine)):
             parent = self.parent(parent)
-        if isinstance(parent, (cst.For, cst.CompFor)):
-            return parent.iter
-        return None
+        if isinstance(parent, (cst.For, cst.CompFor)) and isinstance(parent.iter, cst.Call) and _dotted(parent.iter.func) == "range":
+            return parent.iter  # `for i in range(lo, hi)`: indices from the arguments
+        return None  # `for v in values`: two threads' values can collide
 
     def _note_with(self, node: cst.With) -> None:
         locks = frozenset(lock for item in node.items if (lock := self.lock_id(item.item)) is not None)

@@ -556,6 +556,8 @@ class SharedReadModifyWrite(Rule):
         state = self.model.shared_state(target)
         if state is None or self.model.array_library(state):
             return  # arrays are updated in place by GS301/GS303's rules, which say why it races
+        if isinstance(target, cst.Subscript) and self.model.value_kind(state) == "list" and self.model.partitioned(target):
+            return  # `partials[i] += x`: each thread its own slot, picked by its arguments
         self._updates.append(_Update(node, state, self.model.guarding_locks(node), entry))
 
     def finish(self) -> None:

@@ -10,8 +10,9 @@ from gilsafe.rule import BOTH, FREE_THREADED, Invalid, Rule, Valid
 from gilsafe.rules.gs103_check_then_act import checked_by_enclosing_if
 
 # Growing a container with one call is one atomic step on both builds and the usual way to collect
-# results (`results.append(x)`); GS104 reports iterating while it happens.
-NOT_REPORTED = GROWERS - {"update", "setdefault", "insert"}
+# results (`results.append(x)`); GS104 reports iterating while it happens. `setdefault` is the atomic
+# get-or-insert that GS103 recommends instead of check-then-act, so it is not reported either.
+NOT_REPORTED = GROWERS - {"update", "insert"}
 
 
 class UnguardedModuleStateWrite(Rule):
@@ -26,11 +27,11 @@ class UnguardedModuleStateWrite(Rule):
     Finds, in code that runs in a thread and holds no lock: rebinding a global (`global x; x = ...`)
     or a closure variable (`nonlocal`), `del` of one, and changes to a module-level container:
     `CACHE[k] = v`, `del CACHE[k]`, `CACHE.update(...)`, `.pop()`, `.popitem()`, `.clear()`,
-    `.setdefault()`, `.remove()`, `.insert()`, `.sort()`, `.reverse()`.
+    `.remove()`, `.insert()`, `.sort()`, `.reverse()`.
 
     Not reported: `x += 1` and `x = x + 1` (GS101 reports those), writes inside `if` tests of the same
     state (GS103), `append`/`add`/`extend` (one atomic step that only grows the container), arrays
-    (GS301/GS303), and stores into a list slot chosen by the function's arguments
+    (GS301/GS303), `setdefault` (the atomic get-or-insert GS103 recommends), and stores into a list slot chosen by the function's arguments
     (`out[i] = f(i)`, the usual way to hand each thread its own slot).
 
     ## Why is this bad?

@@ -1,0 +1,16 @@
+# gilsafe corpus 08: lost update (racy)
+import threading
+
+class Metrics:
+    def __init__(self):
+        self.requests = 0
+
+    def handle(self):
+        self._count()
+        return "ok"
+
+    def _count(self):
+        self.requests += 1  # expect: GS101
+
+metrics = Metrics()
+threading.Thread(target=metrics.handle).start()

@@ -1,0 +1,12 @@
+# gilsafe corpus 13: lost update (fixed)
+import functools
+import threading
+
+scores = {"a": 0}
+scores_lock = threading.Lock()
+
+def award(player, points):
+    with scores_lock:
+        scores[player] += points
+
+threading.Thread(target=functools.partial(award, "a", 3)).start()

@@ -1,0 +1,11 @@
+# gilsafe corpus 20: check-then-act (racy)
+import threading
+
+sessions = {}
+
+def session_for(user):
+    if sessions.get(user) is None:  # expect: GS103
+        sessions[user] = {"user": user}
+    return sessions[user]
+
+threading.Thread(target=session_for, args=("ann",)).start()

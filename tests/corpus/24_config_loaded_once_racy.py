@@ -1,0 +1,14 @@
+# gilsafe corpus 24: lazy init (racy)
+import threading
+
+_config = {}
+
+def load():
+    return {"debug": False}
+
+def config():
+    if not _config:  # expect: GS103
+        _config.update(load())
+    return _config
+
+threading.Thread(target=config).start()

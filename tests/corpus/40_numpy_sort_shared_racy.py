@@ -1,0 +1,12 @@
+# gilsafe corpus 40: numpy accumulator (racy)
+import threading
+import numpy as np
+
+scores = np.random.default_rng(0).random(100_000)
+
+def rank():
+    scores.sort()  # expect: GS301
+    return scores[-10:]
+
+threading.Thread(target=rank).start()
+threading.Thread(target=rank).start()

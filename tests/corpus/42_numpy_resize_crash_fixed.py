@@ -1,0 +1,11 @@
+# gilsafe corpus 42: numpy accumulator (fixed)
+import threading
+import numpy as np
+
+samples = np.zeros(16)
+
+def grow(n):
+    global samples
+    samples = np.resize(samples, n)
+
+threading.Thread(target=grow, args=(32,)).start()

@@ -1,0 +1,8 @@
+# gilsafe corpus 52: rng (racy)
+import threading
+import numpy as np
+
+def noise(n):
+    return np.random.rand(n)  # expect: GS401
+
+threading.Thread(target=noise, args=(10,)).start()

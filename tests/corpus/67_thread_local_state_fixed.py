@@ -1,0 +1,9 @@
+# gilsafe corpus 67: lost update (fixed)
+import threading
+
+context = threading.local()
+
+def enter():
+    context.depth = getattr(context, "depth", 0) + 1
+
+threading.Thread(target=enter).start()

@@ -1,0 +1,12 @@
+# gilsafe corpus 67: lost update (racy)
+import threading
+
+class Context:
+    depth = 0
+
+context = Context()
+
+def enter():
+    context.depth += 1  # expect: GS101
+
+threading.Thread(target=enter).start()

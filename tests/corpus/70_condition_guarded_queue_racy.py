@@ -1,0 +1,17 @@
+# gilsafe corpus 70: check-then-act (racy)
+import threading
+
+items = []
+ready = threading.Condition()
+
+def consume():
+    if items:  # expect: GS103
+        return items.pop(0)
+
+def produce(x):
+    with ready:
+        items.append(x)
+        ready.notify()
+
+threading.Thread(target=consume).start()
+threading.Thread(target=produce, args=(1,)).start()
