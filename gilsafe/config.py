@@ -56,12 +56,16 @@ class Settings:
 
     def enabled_codes(self, known: Iterable[str]) -> frozenset[str]:
         """Rule codes on after select, extend-select and ignore (codes or prefixes, as in ruff)."""
-        known = tuple(known)
-        on = {code for code in known if _matches(code, self.select + self.extend_select)}
-        return frozenset(code for code in on if not _matches(code, self.ignore))
+        return _enabled_codes(self.select + self.extend_select, self.ignore, tuple(known))
 
     def fingerprint(self) -> str:
         return repr(replace(self, source=""))
+
+
+@lru_cache(maxsize=64)  # asked for every file, with the same few settings
+def _enabled_codes(selected: tuple[str, ...], ignored: tuple[str, ...], known: tuple[str, ...]) -> frozenset[str]:
+    on = {code for code in known if _matches(code, selected)}
+    return frozenset(code for code in on if not _matches(code, ignored))
 
 
 def _matches(code: str, selectors: Iterable[str]) -> bool:

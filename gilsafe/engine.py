@@ -96,7 +96,9 @@ def lint_text(path: str, text: str, settings: Settings, rules: list[type[Rule]])
     # A configured entry point (`mylib.spawn`) is a concurrency signal like `threading` is.
     if imports & {name.split(".")[0] for name in settings.thread_entry_points}:
         imports |= THREAD_MODULES
-    wanted = [rule for rule in rules if rule.interesting_modules & imports]
+    # Rules about thread-run code need a thread to be started, which takes a concurrency import.
+    threaded = bool(imports & THREAD_MODULES)
+    wanted = [rule for rule in rules if rule.interesting_modules & imports and (threaded or not rule.needs_thread_entries)]
     if not wanted:
         _syntax_check(text, path)
         return [], None, {}
@@ -128,12 +130,19 @@ def parse_failure(path: str, error: SourceError) -> Finding:
 
 
 UNUSED_SUPPRESSION = "GS001"
+# A cheap look for comments that could be unused gilsafe suppressions, so that files without any
+# (most files, including those with a bare `# noqa`) are never tokenized for GS001.
+_NAMES_GS_CODES = re.compile(r"(?i)noqa\s*:[^\n]*\bGS\d|gilsafe:\s*(?:file-)?ignore")
 
 
 def unsuppressed(findings: list[Finding], text: str, enabled: frozenset[str] = frozenset(), path: str = "") -> list[Finding]:
     """The findings no suppression comment covers, plus GS001 for each comment that names an enabled
     gilsafe code and covered nothing (blanket `# noqa` is left alone: other tools read it too)."""
-    check_unused = UNUSED_SUPPRESSION in enabled and ("noqa" in text or "gilsafe:" in text)
+    check_unused = (
+        UNUSED_SUPPRESSION in enabled
+        and ("gilsafe:" in text or ("noqa" in text and ("GS" in text or "gs" in text)))
+        and _NAMES_GS_CODES.search(text) is not None
+    )
     if not findings and not check_unused:
         return findings
     suppressions = read_suppressions(text)

@@ -482,6 +482,35 @@ def write_rule_pages(folder: Path) -> list[str]:
     return list(ALL_RULES)
 
 
+class GilDataDirective(SphinxDirective):
+    """The probe data the rules cite (rules/gil_release.json): one table per library, a column per
+    probed version, each cell the verdicts by size."""
+
+    def run(self) -> list[nodes.Node]:
+        from gilsafe import gil_data
+
+        self.env.note_dependency(str(gil_data.DATA_FILE))
+        data = gil_data.load()
+        sizes = [str(size) for size in data.get("sizes", gil_data.SIZES)]
+        out: list[nodes.Node] = []
+        for library, versions in data.get("libraries", {}).items():
+            names = sorted(versions, key=lambda v: [int(p) for p in v.split(".")])
+            out.append(nodes.rubric("", f"{library}: " + ", ".join(f"{versions[v]['version']} (Python {versions[v]['python']})" for v in names)))
+            rows: dict[tuple[str, str], dict[str, str]] = {}
+            for version in names:
+                for entry in versions[version]["entries"]:
+                    marks = " ".join("R" if entry["verdicts"].get(size) == "releases" else "h" for size in sizes)
+                    rows.setdefault((entry["callable"], entry["dtype"]), {})[version] = marks
+            body = [[name, dtype, *[cells.get(v, "-") for v in names]] for (name, dtype), cells in sorted(rows.items())]
+            out.append(table(["callable", "dtype", *names], body))
+        out.append(
+            nodes.paragraph(
+                "", f"R: released the GIL, h: held it, at {', '.join(f'{int(s):,}' for s in sizes)} elements (left to right)."
+            )
+        )
+        return out
+
+
 def setup(app) -> dict:
     app.add_config_value("gilsafe_link_rules", True, "env")
     app.add_directive("gilsafe-lint", LintDirective)
@@ -490,4 +519,5 @@ def setup(app) -> dict:
     app.add_directive("gilsafe-experiment", ExperimentDirective)
     app.add_directive("gilsafe-summary", SummaryDirective)
     app.add_directive("gilsafe-cli", CliDirective)
+    app.add_directive("gilsafe-gil-data", GilDataDirective)
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

@@ -175,6 +175,17 @@ class SharedReadModifyWrite(Rule):
                 list(ex.map(task, [[1, 2], [3]]))
             """
         ),
+        Valid(
+            """
+            import threading
+            partials = [0] * 4
+            def work(i, values):
+                for v in values:
+                    partials[i] += v  # each thread its own slot, chosen by its argument
+            for i in range(4):
+                threading.Thread(target=work, args=(i, [1, 2])).start()
+            """
+        ),
     ]
     INVALID = [
         Invalid(

@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -343,3 +344,47 @@ def test_a_named_folder_that_git_ignores_is_still_linted(project, capsys):
     assert "vendor" not in out, "found by walking: ignored"
     _, out, _ = lint(capsys, "vendor/lib")
     assert out.startswith("vendor/lib/racy.py:5:5: GS101"), "named on the command line: linted"
+
+
+SORTS_SHARED_LIST = textwrap.dedent(
+    """\
+    import threading
+    names = ["b", "a"]
+    def tidy():
+        names.sort()
+    threading.Thread(target=tidy).start()
+    """
+)
+
+
+def test_target_decides_free_threaded_only_patterns(project, capsys):
+    (project / "tidy.py").write_text(SORTS_SHARED_LIST)
+    assert lint(capsys, "tidy.py", "--target", "gil")[0] == 0
+    code, out, _ = lint(capsys, "tidy.py", "--target", "free-threaded")
+    assert code == 1 and "tidy.py:4:5: GS102" in out
+    (project / "pyproject.toml").write_text('[tool.gilsafe]\ntarget = "free-threaded"\n')
+    assert lint(capsys, "tidy.py")[0] == 1
+    assert lint(capsys, "tidy.py", "--target", "gil")[0] == 0, "the flag overrides the config"
+
+
+def test_bad_target_in_config_is_one_line(project, capsys):
+    (project / "pyproject.toml").write_text('[tool.gilsafe]\ntarget = "nogil"\n')
+    code, _, err = lint(capsys, "racy.py")
+    assert code == 2 and err.count("\n") == 1 and "`target` must be one of gil, free-threaded" in err
+
+
+def test_default_target_is_the_running_interpreter():
+    from gilsafe.config import Settings
+
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    assert Settings().target == ("gil" if gil else "free-threaded")
+
+
+def test_annotations_cost_nothing_at_run_time():
+    import gilsafe
+
+    def f():
+        return 1
+
+    assert gilsafe.thread_confined(f) is f
+    assert gilsafe.requires_lock("_lock")(f) is f
