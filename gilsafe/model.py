@@ -734,6 +734,8 @@ class ModuleModel(cst.CSTVisitor):
                 return None
             return SharedState(key, f"global `{self.code_for(expr)}`" if path else f"global `{root.value}`", "global")
         if kind == "closure":
+            if self._confined(f"{owner}.<locals>.{root.value}", path):
+                return None
             return SharedState(f"{owner}.<locals>.{root.value}{path}", f"closure variable `{self.code_for(expr)}`", "closure")
         if expr is root:
             return None  # rebinding a local or a parameter by name

@@ -391,8 +391,8 @@ class CheckThenAct(Rule):
             return
         for write in self._acts(node):
             state = self.model.shared_state(write.target)
-            if state is None:
-                continue
+            if state is None or state.kind == "argument":
+                continue  # arguments: pool.map(f, items) hands each thread its own object
             container = self.model.shared_state(write.container) if write.container is not None else None
             keys = {state.key} | ({container.key} if container else set())
             matched = next((checked[key] for key in keys if key in checked), None)
