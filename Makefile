@@ -21,6 +21,10 @@ demo: $(VENV)/.installed
 	@echo "== gilsafe lint examples/  (findings are expected: half the examples are racy on purpose)"
 	-$(VENV)/bin/gilsafe lint --no-cache examples/
 	@echo
+	@echo "== gilsafe probe: does a NumPy call release the GIL? (the data GS301-GS303 cite)"
+	-$(VENV)/bin/gilsafe probe numpy.add --sizes 10,1000000
+	-$(VENV)/bin/gilsafe probe numpy.count_nonzero --sizes 1000000
+	@echo
 	@echo "== gilsafe stress: the talk's race and speed experiments, briefly"
 	-$(VENV)/bin/gilsafe stress --backend python,numpy,numba,cext --threads 1,2 --experiment E2,E3,E4,E12 --trials 20 --time-budget 120 --json gilsafe-stress.json
 	@echo
