@@ -69,9 +69,10 @@ class NumpyInplaceOnSharedArray(Rule):
     ## Runtime evidence
     `gilsafe probe numpy.add --sizes 10,1000,1000000` shows the GIL released from 1,000 elements on;
     the data file records it for NumPy 2.2 and 2.4, and tests/test_probe.py re-probes a sample on every
-    test run. The talk's experiment E11 (`gilsafe stress --experiment E11`) runs NumPy updates from
-    several threads. A lost in-place update needs two loops to overlap on the same elements, which a
-    2-core test machine shows rarely, so no pass/fail lost-update driver is kept for it.
+    test run. `examples/numpy_accumulate_race.py` (four threads doing `total += chunk` on a shared
+    million-element array) loses updates on hundreds of thousands of elements per trial on a 2-core
+    machine, and tests/test_rule_evidence.py asserts it does while its fixed twin (one array per
+    thread, summed after `join()`) never does.
     """
 
     VALID = [

@@ -331,6 +331,8 @@ def test_examples_end_to_end(run_gilsafe):
         "examples/numba_pi_racy.py:12:2: GS201",
         "examples/numba_pi_racy.py:14:9: GS401",
         "examples/numba_pi_racy.py:15:9: GS401",
+        "examples/numpy_accumulate_race.py:19:9: GS301",
+        "examples/numpy_accumulate_race.py:24:22: GS302",
     ]
     assert result.stderr == ""
 

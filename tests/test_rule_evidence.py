@@ -61,3 +61,25 @@ def test_gs202_a_threadsafe_layer_finishes():
     if "No threading layer could be loaded" in done.stderr or "threading layer" in done.stderr and done.returncode:
         pytest.skip(f"no TBB or OpenMP layer here: {done.stderr.strip().splitlines()[-1]}")
     assert done.returncode == 0 and "finished" in done.stdout, done.stderr
+
+
+def _example_trial(name):
+    """Run an example's trial() in a fresh interpreter; returns its result."""
+    code = f"import sys; sys.path.insert(0, 'examples'); import {name}; print(max({name}.trial() for _ in range(5)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip())
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def test_gs301_shared_numpy_accumulator_loses_updates_and_the_fix_does_not():
+    pytest.importorskip("numpy")
+    racy = {f.code for f in lint_source((REPO / "examples/numpy_accumulate_race.py").read_text(), path="r.py").findings}
+    fixed = {f.code for f in lint_source((REPO / "examples/numpy_accumulate_fixed.py").read_text(), path="f.py").findings}
+    assert {"GS301", "GS302"} <= racy and not fixed & {"GS301", "GS302"}
+    # Four threads, 50 in-place adds of a million elements each: NumPy's loops overlap with the GIL
+    # released, on GIL and free-threaded builds alike. The worst of five trials must lose some.
+    assert _example_trial("numpy_accumulate_race") > 0
+    assert _example_trial("numpy_accumulate_fixed") == 0
