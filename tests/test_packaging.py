@@ -34,6 +34,7 @@ def test_wheel_has_no_top_level_rules_or_kernels(wheel):
     assert top <= {"gilsafe", next(n.split("/")[0] for n in names if ".dist-info/" in n)}
     assert "gilsafe/rules/gs101_shared_read_modify_write.py" in names
     assert "gilsafe/kernels/__init__.py" in names
+    assert "gilsafe/rules/gil_release.json" in names, "the probe data the array rules cite"
 
 
 @pytest.mark.slow
@@ -45,6 +46,10 @@ def test_wheel_installs_and_runs(wheel, tmp_path):
     subprocess.run([python, "-m", "pip", "install", "-q", "--only-binary=:all:", str(wheel)], check=True, capture_output=True, timeout=600)
     result = subprocess.run([env / "bin" / "gilsafe", "rules"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0 and "GS101" in result.stdout
+    # the installed rules find their probe data (it is package data, not a file of the checkout)
+    claim = "from gilsafe import gil_data; print(gil_data.claim('numpy.add').releases, gil_data.DATA_FILE)"
+    out = subprocess.run([python, "-c", claim], capture_output=True, text=True, cwd=tmp_path).stdout.split()
+    assert out[0] == "True" and str(env) in out[1]
     probe = "import importlib.util as u; print(u.find_spec('rules'), u.find_spec('kernels'))"
     out = subprocess.run([python, "-c", probe], capture_output=True, text=True, cwd=tmp_path).stdout
     assert out.strip() == "None None"
