@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--sizes", type=_sizes, default=(10, 1000, 1_000_000), help="comma-separated sizes (default 10,1000,1000000)")
     probe.add_argument("--dtype", default="float64", help="element type of the array arguments (default float64)")
     probe.add_argument("--arguments", type=int, default=None, metavar="N", help="how many array arguments (default: a ufunc's nin, else 1)")
+    probe.add_argument("--device", default="cpu", help="where torch makes its tensors: cpu or cuda (CuPy is always on the GPU)")
     probe.add_argument("--scalar", action="store_true", help="pass the size itself as the only argument (e.g. time.sleep)")
     probe.add_argument("--seconds", type=float, default=0.2, help="time spent probing each size (default 0.2)")
     probe.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the rows as JSON (atomically)")
@@ -180,16 +181,17 @@ def run_probe(args: argparse.Namespace) -> int:
     from gilsafe.atomic import write_atomically
 
     try:
-        rows = probe.probe_sizes(args.callable, args.sizes, dtype=args.dtype, arguments=args.arguments, scalar=args.scalar, seconds=args.seconds)
+        rows = probe.probe_sizes(args.callable, args.sizes, dtype=args.dtype, arguments=args.arguments, scalar=args.scalar, seconds=args.seconds, device=args.device)
     except (ImportError, AttributeError) as error:
         raise UsageError(f"{args.callable}: cannot import: {error}") from None
     except (TypeError, ValueError) as error:
         raise UsageError(f"{args.callable}: calling it failed: {error} (try --arguments N or --scalar)") from None
-    print(probe.format_rows(args.callable, rows, dtype=args.dtype, scalar=args.scalar))
+    print(probe.format_rows(args.callable, rows, dtype=args.dtype, scalar=args.scalar, device=args.device))
     if args.json is not None:
         document = {
             "callable": args.callable,
             "dtype": None if args.scalar else args.dtype,
+            "device": args.device,
             "library_version": probe.library_version(args.callable),
             "python": sys.version.split()[0],
             "gil_enabled": probe.gil_is_enabled(),

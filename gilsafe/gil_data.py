@@ -65,14 +65,17 @@ def load() -> dict:
         return {}
 
 
-def claim(dotted: str, dtype: str | None = None) -> Claim | None:
-    """What the data says about `dotted` (e.g. "numpy.add"), for `dtype` or its first probed dtype."""
+def claim(dotted: str, dtype: str | None = None, device: str | None = None) -> Claim | None:
+    """What the data says about `dotted` (e.g. "numpy.add"), for `dtype` (or its first probed
+    dtype) and `device` (or the first probed device: CPU entries come first)."""
     library = dotted.split(".")[0]
     versions = load().get("libraries", {}).get(library, {})
     releases_in, holds_in, smallest, found_dtype = [], [], None, dtype
     for version in sorted(versions, key=_version_key):
         for entry in versions[version]["entries"]:
             if entry["callable"] != dotted or (found_dtype is not None and entry["dtype"] != found_dtype):
+                continue
+            if device is not None and entry.get("device", "cpu") != device:
                 continue
             found_dtype = entry["dtype"]
             verdicts = entry["verdicts"]

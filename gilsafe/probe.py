@@ -70,15 +70,16 @@ def resolve(dotted: str) -> Callable:
     raise ImportError(f"cannot import {dotted!r}")
 
 
-def array_arguments(dotted: str, function: Callable, size: int, dtype: str, count: int | None) -> list:
-    """`count` arrays of `size` elements made by the function's own library (NumPy, torch, CuPy)."""
+def array_arguments(dotted: str, function: Callable, size: int, dtype: str, count: int | None, device: str = "cpu") -> list:
+    """`count` arrays of `size` elements made by the function's own library (NumPy, torch on
+    `device`, CuPy on the current GPU)."""
     library = dotted.split(".")[0].split(":")[0]
     if count is None:
         count = getattr(function, "nin", 1)
     if library == "torch":
         import torch
 
-        return [torch.rand(int(size), dtype=getattr(torch, dtype)) for _ in range(count)]
+        return [torch.rand(int(size), dtype=getattr(torch, dtype), device=device) for _ in range(count)]
     if library == "cupy":
         import cupy
 
@@ -123,11 +124,20 @@ def probe(function: Callable, arguments: Sequence, *, seconds: float = 0.2, max_
     return calls, with_ticks, ticks, spent / max(calls, 1)
 
 
-def probe_sizes(dotted: str, sizes: Sequence[float], *, dtype: str = "float64", arguments: int | None = None, scalar: bool = False, seconds: float = 0.2) -> list[ProbeRow]:
+def probe_sizes(
+    dotted: str,
+    sizes: Sequence[float],
+    *,
+    dtype: str = "float64",
+    arguments: int | None = None,
+    scalar: bool = False,
+    seconds: float = 0.2,
+    device: str = "cpu",
+) -> list[ProbeRow]:
     function = resolve(dotted)
     rows = []
     for size in sizes:
-        args = [size] if scalar else array_arguments(dotted, function, int(size), dtype, arguments)
+        args = [size] if scalar else array_arguments(dotted, function, int(size), dtype, arguments, device)
         calls, with_ticks, ticks, per_call = probe(function, args, seconds=seconds)
         if not gil_is_enabled():
             verdict = NO_GIL
@@ -143,10 +153,10 @@ def library_version(dotted: str) -> str:
     return getattr(module, "__version__", "") if module is not None else ""
 
 
-def format_rows(dotted: str, rows: Sequence[ProbeRow], *, dtype: str, scalar: bool) -> str:
+def format_rows(dotted: str, rows: Sequence[ProbeRow], *, dtype: str, scalar: bool, device: str = "cpu") -> str:
     library = dotted.split(".")[0]
     version = library_version(dotted)
-    described = "the size as its argument" if scalar else f"{dtype} arrays"
+    described = "the size as its argument" if scalar else f"{dtype} arrays" + (f" on {device}" if device != "cpu" else "")
     gil = "GIL enabled" if gil_is_enabled() else "free-threaded, GIL disabled"
     lines = [
         f"gilsafe probe {dotted} ({described}; {library} {version}, Python {sys.version.split()[0]}, {gil})".replace(f"({described}; {library} , ", f"({described}; "),

@@ -500,7 +500,9 @@ class GilDataDirective(SphinxDirective):
             for version in names:
                 for entry in versions[version]["entries"]:
                     marks = " ".join("R" if entry["verdicts"].get(size) == "releases" else "h" for size in sizes)
-                    rows.setdefault((entry["callable"], entry["dtype"]), {})[version] = marks
+                    where = entry.get("device", "cpu")
+                    label = entry["callable"] + (f" ({where})" if where != "cpu" else "")
+                    rows.setdefault((label, entry["dtype"]), {})[version] = marks
             body = [[name, dtype, *[cells.get(v, "-") for v in names]] for (name, dtype), cells in sorted(rows.items())]
             out.append(table(["callable", "dtype", *names], body))
         out.append(
