@@ -33,6 +33,7 @@ class Claim:
     releases_in: tuple[str, ...]  # minor versions where the largest size released the GIL
     holds_in: tuple[str, ...]
     smallest_release: int | None  # smallest probed size that released it, on the newest version that did
+    device: str = "cpu"  # where the arrays lived: "cuda" for GPU arrays
 
     @property
     def releases(self) -> bool:
@@ -42,7 +43,7 @@ class Claim:
 
     def sentence(self) -> str:
         library = self.callable.split(".")[0]
-        name = f"{self.callable} on {self.dtype}"
+        name = f"{self.callable} on {self.dtype}" + (" GPU arrays" if self.device == "cuda" else "")
         if self.releases_in and self.holds_in:
             return (
                 f"{name} released the GIL with {library} {', '.join(self.releases_in)} "
@@ -70,14 +71,14 @@ def claim(dotted: str, dtype: str | None = None, device: str | None = None) -> C
     dtype) and `device` (or the first probed device: CPU entries come first)."""
     library = dotted.split(".")[0]
     versions = load().get("libraries", {}).get(library, {})
-    releases_in, holds_in, smallest, found_dtype = [], [], None, dtype
+    releases_in, holds_in, smallest, found_dtype, found_device = [], [], None, dtype, device
     for version in sorted(versions, key=_version_key):
         for entry in versions[version]["entries"]:
             if entry["callable"] != dotted or (found_dtype is not None and entry["dtype"] != found_dtype):
                 continue
-            if device is not None and entry.get("device", "cpu") != device:
+            if found_device is not None and entry.get("device", "cpu") != found_device:
                 continue
-            found_dtype = entry["dtype"]
+            found_dtype, found_device = entry["dtype"], entry.get("device", "cpu")
             verdicts = entry["verdicts"]
             largest = max(verdicts, key=int)
             if verdicts[largest] == "releases":
@@ -88,7 +89,7 @@ def claim(dotted: str, dtype: str | None = None, device: str | None = None) -> C
             break
     if not releases_in and not holds_in:
         return None
-    return Claim(dotted, found_dtype or "", tuple(releases_in), tuple(holds_in), smallest)
+    return Claim(dotted, found_dtype or "", tuple(releases_in), tuple(holds_in), smallest, found_device or "cpu")
 
 
 def releasing_calls(library: str) -> frozenset[str]:

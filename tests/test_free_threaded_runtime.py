@@ -38,6 +38,15 @@ def test_report_flags_a_gil_turned_back_on():
     assert "the GIL was back on" not in format_results([row])
 
 
+def test_report_does_not_flag_a_gil_build():
+    # "current" ends in "t" too: on a GIL build its enabled GIL is no news (seen on a GPU machine)
+    import sysconfig
+
+    row = Result("E4", "numpy", "talk", 2, "ok", python="current", gil_enabled=True)
+    flagged = "the GIL was back on" in format_results([row])
+    assert flagged == bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
 def test_build_detection_matches_sysconfig():
     import sysconfig
 

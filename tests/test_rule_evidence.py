@@ -83,3 +83,14 @@ def test_gs301_shared_numpy_accumulator_loses_updates_and_the_fix_does_not():
     # released, on GIL and free-threaded builds alike. The worst of five trials must lose some.
     assert _example_trial("numpy_accumulate_race") > 0
     assert _example_trial("numpy_accumulate_fixed") == 0
+
+
+def test_gs303_torch_cpu_tensor_loses_in_place_updates():
+    pytest.importorskip("torch")
+    code = (
+        "import sys; sys.path.insert(0, 'benchmarks'); import tensor_races as t; "
+        "print(max(t.CASES['torch cpu'](4, 50, 1_000_000) for _ in range(5)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip()) > 0, "4 threads' add_ on one CPU tensor lost no update in 5 trials"

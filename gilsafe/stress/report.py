@@ -63,7 +63,7 @@ def format_results(results: Sequence[Result], cut: Sequence[str] = (), interrupt
         lines.append(head)
         if result.status != "ok":
             lines += [f"    {line}" for line in detail_lines[:12]]
-        if result.python.endswith("t") and result.gil_enabled:
+        if result.gil_enabled and _free_threaded_interpreter(result.python):
             lines.append("    note: the GIL was back on in this cell: an imported extension does not support free-threading")
         if result.timings and timing_line(result.timings):
             lines.append(f"    {timing_line(result.timings)}")
@@ -150,3 +150,13 @@ def compare(old: Sequence[Result], new: Sequence[Result]) -> str:
 def _frequency(result: Result, outcome: str) -> float:
     total = sum(o.count for o in result.outcomes)
     return sum(o.count for o in result.outcomes if o.outcome == outcome) / total if total else 0.0
+
+
+def _free_threaded_interpreter(label: str) -> bool:
+    """Whether the row's interpreter is a free-threaded build: this one for "current" (a label that
+    ends in "t" is not evidence of that), else a `python3.13t`-style name given with --python."""
+    if label in ("", "current"):
+        import sysconfig
+
+        return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    return label.rstrip("/").endswith("t")
