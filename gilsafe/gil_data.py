@@ -66,6 +66,7 @@ def load() -> dict:
         return {}
 
 
+@lru_cache(maxsize=None)  # asked for every array call a rule looks at; the data never changes in a run
 def claim(dotted: str, dtype: str | None = None, device: str | None = None) -> Claim | None:
     """What the data says about `dotted` (e.g. "numpy.add"), for `dtype` (or its first probed
     dtype) and `device` (or the first probed device: CPU entries come first)."""
@@ -92,6 +93,7 @@ def claim(dotted: str, dtype: str | None = None, device: str | None = None) -> C
     return Claim(dotted, found_dtype or "", tuple(releases_in), tuple(holds_in), smallest, found_device or "cpu")
 
 
+@lru_cache(maxsize=None)
 def releasing_calls(library: str) -> frozenset[str]:
     """Callables whose newest probe released the GIL."""
     names = {

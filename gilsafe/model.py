@@ -25,6 +25,7 @@ from libcst.metadata import (
 )
 
 from gilsafe.findings import ThreadEntry
+from gilsafe.mutations import walk
 
 FunctionNode = cst.FunctionDef | cst.Lambda
 
@@ -341,7 +342,7 @@ class ModuleModel(cst.CSTVisitor):
             lock = self._annotated_lock(name, self.enclosing_class(function.body) if isinstance(function, cst.FunctionDef) else None)
             self.required_locks[function] = lock
             self.lock_ids.add(lock)
-        source = self._source if self._source is not None else None
+        source = self._source
         if source is None or "guarded-by" not in source:
             return
         wanted = {
@@ -455,7 +456,7 @@ class ModuleModel(cst.CSTVisitor):
         return any(self._from_parameters(element.slice) for element in subscript.slice)
 
     def _from_parameters(self, node: cst.CSTNode, _depth: int = 0) -> bool:
-        for current in (node, *_descendants(node)):
+        for current in (node, *walk(node)):
             if not isinstance(current, cst.Name):
                 continue
             scope = self.scope(current)
@@ -572,6 +573,15 @@ class ModuleModel(cst.CSTVisitor):
                 held.discard(lock)
 
     # -- identities of locks and state ------------------------------------------------------
+
+    def within(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+        """True when `node` is `ancestor` or lies under it."""
+        current: cst.CSTNode | None = node
+        while current is not None:
+            if current is ancestor:
+                return True
+            current = self.parent(current)
+        return False
 
     def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
         function = self.enclosing_function(node)
@@ -877,14 +887,6 @@ def clip(text: str, width: int = 40) -> str:
     """One line of at most `width` characters, for messages."""
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _descendants(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
-    stack = list(node.children)
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)
 
 
 def _has_keyword(args: Iterable[cst.Arg], keyword: str) -> bool:

@@ -158,8 +158,10 @@ def format_rows(dotted: str, rows: Sequence[ProbeRow], *, dtype: str, scalar: bo
     version = library_version(dotted)
     described = "the size as its argument" if scalar else f"{dtype} arrays" + (f" on {device}" if device != "cpu" else "")
     gil = "GIL enabled" if gil_is_enabled() else "free-threaded, GIL disabled"
+    context = [f"{library} {version}"] if version else []
+    context += [f"Python {sys.version.split()[0]}", gil]
     lines = [
-        f"gilsafe probe {dotted} ({described}; {library} {version}, Python {sys.version.split()[0]}, {gil})".replace(f"({described}; {library} , ", f"({described}; "),
+        f"gilsafe probe {dotted} ({described}; {', '.join(context)})",
         f"{'size':>12}  {'calls':>6}  {'calls with ticks':>16}  {'ticks':>7}  {'time/call':>11}  verdict",
     ]
     for row in rows:

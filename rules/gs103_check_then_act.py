@@ -13,12 +13,10 @@ from gilsafe.rule import BOTH, FREE_THREADED, Invalid, Rule, Valid
 def checked_by_enclosing_if(model: ModuleModel, write: Write, state: SharedState) -> cst.If | None:
     """The `if` (in the same function) whose test reads the state `write` changes, if any: the write
     is then the act of a check-then-act."""
-    keys = {state.key, state.key.removesuffix("[]")}
-    if write.container is not None and (container := model.shared_state(write.container)) is not None:
-        keys.add(container.key)
+    keys = _written_keys(model, write, state)
     current = model.parent(write.node)
     while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.Module)):
-        if isinstance(current, cst.If) and not _in_test(model, write.node, current):
+        if isinstance(current, cst.If) and not model.within(write.node, current.test):
             for read in reads_in(current.test):
                 read_state = model.shared_state(read)
                 if read_state is not None and read_state.key in keys:
@@ -27,13 +25,12 @@ def checked_by_enclosing_if(model: ModuleModel, write: Write, state: SharedState
     return None
 
 
-def _in_test(model: ModuleModel, node: cst.CSTNode, branch: cst.If) -> bool:
-    current = node
-    while current is not None and current is not branch:
-        if current is branch.test:
-            return True
-        current = model.parent(current)
-    return False
+def _written_keys(model: ModuleModel, write: Write, state: SharedState) -> set[str]:
+    """The state a write changes, and the container it changes (`d` for `d[k] = v`)."""
+    keys = {state.key}
+    if write.container is not None and (container := model.shared_state(write.container)) is not None:
+        keys.add(container.key)
+    return keys
 
 
 class CheckThenAct(Rule):
@@ -393,9 +390,7 @@ class CheckThenAct(Rule):
             state = self.model.shared_state(write.target)
             if state is None or state.kind == "argument":
                 continue  # arguments: pool.map(f, items) hands each thread its own object
-            container = self.model.shared_state(write.container) if write.container is not None else None
-            keys = {state.key} | ({container.key} if container else set())
-            matched = next((checked[key] for key in keys if key in checked), None)
+            matched = next((checked[key] for key in _written_keys(self.model, write, state) if key in checked), None)
             if matched is None:
                 continue
             missing = self.model.missing_lock(write.node, state)

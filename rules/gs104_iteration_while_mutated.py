@@ -347,7 +347,7 @@ class IterationWhileMutated(Rule):
             for change in self._changes:
                 if change.state.key != loop.state.key or loop.locks & change.locks:
                     continue
-                if _inside(self.model, change.node, loop.node):
+                if self.model.within(change.node, loop.node):
                     continue  # changing what you iterate in the same loop is a one-thread bug
                 line = self.model.position(change.node).start.line
                 missing = "outside any lock" if not (loop.locks or change.locks) else "with no lock held by both"
@@ -359,12 +359,3 @@ class IterationWhileMutated(Rule):
                     entry=self.model.describe(loop.entry),
                 )
                 break
-
-
-def _inside(model, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
-    current = model.parent(node)
-    while current is not None:
-        if current is ancestor:
-            return True
-        current = model.parent(current)
-    return False

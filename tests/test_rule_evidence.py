@@ -5,10 +5,13 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from gilsafe.api import lint_source
+
+REPO = Path(__file__).resolve().parents[1]
 
 PARALLEL_FROM_THREADS = textwrap.dedent(
     """
@@ -63,15 +66,12 @@ def test_gs202_a_threadsafe_layer_finishes():
     assert done.returncode == 0 and "finished" in done.stdout, done.stderr
 
 
-def _example_trial(name):
-    """Run an example's trial() in a fresh interpreter; returns its result."""
-    code = f"import sys; sys.path.insert(0, 'examples'); import {name}; print(max({name}.trial() for _ in range(5)))"
+def _worst_of_five(folder, module, call):
+    """max(module.call for 5 trials), run in a fresh interpreter from the repo's `folder`."""
+    code = f"import sys; sys.path.insert(0, {folder!r}); import {module}; print(max({module}.{call} for _ in range(5)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr
     return int(done.stdout.strip())
-
-
-REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 
 
 def test_gs301_shared_numpy_accumulator_loses_updates_and_the_fix_does_not():
@@ -81,16 +81,11 @@ def test_gs301_shared_numpy_accumulator_loses_updates_and_the_fix_does_not():
     assert {"GS301", "GS302"} <= racy and not fixed & {"GS301", "GS302"}
     # Four threads, 50 in-place adds of a million elements each: NumPy's loops overlap with the GIL
     # released, on GIL and free-threaded builds alike. The worst of five trials must lose some.
-    assert _example_trial("numpy_accumulate_race") > 0
-    assert _example_trial("numpy_accumulate_fixed") == 0
+    assert _worst_of_five("examples", "numpy_accumulate_race", "trial()") > 0
+    assert _worst_of_five("examples", "numpy_accumulate_fixed", "trial()") == 0
 
 
 def test_gs303_torch_cpu_tensor_loses_in_place_updates():
     pytest.importorskip("torch")
-    code = (
-        "import sys; sys.path.insert(0, 'benchmarks'); import tensor_races as t; "
-        "print(max(t.CASES['torch cpu'](4, 50, 1_000_000) for _ in range(5)))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert done.returncode == 0, done.stderr
-    assert int(done.stdout.strip()) > 0, "4 threads' add_ on one CPU tensor lost no update in 5 trials"
+    lost = _worst_of_five("benchmarks", "tensor_races", "CASES['torch cpu'](4, 50, 1_000_000)")
+    assert lost > 0, "4 threads' add_ on one CPU tensor lost no update in 5 trials"
