@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gilsafe.discovery import discover  # noqa: E402
-from gilsafe.engine import imported_roots  # noqa: E402
+from gilsafe.lint.discovery import discover  # noqa: E402
+from gilsafe.lint.engine import imported_roots  # noqa: E402
 from gilsafe.model import THREAD_MODULES  # noqa: E402
 
 

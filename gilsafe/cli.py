@@ -104,8 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    from gilsafe import api
-    from gilsafe.formatters import format_findings, format_statistics
+    from gilsafe.lint import api
+    from gilsafe.lint.formatters import format_findings, format_statistics
 
     if args.add_noqa and (args.fix or args.diff):
         raise UsageError("--add-noqa cannot be combined with --fix or --diff")

@@ -17,7 +17,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from gilsafe.rule import BOTH, FREE_THREADED
+from gilsafe.lint.rule import BOTH, FREE_THREADED
 
 HARNESS = '''
 

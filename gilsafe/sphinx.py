@@ -112,7 +112,7 @@ def _inline_rst(line: str) -> str:
 
 
 def rule_page_rst(code: str) -> str:
-    from gilsafe.rule import Rule
+    from gilsafe.lint.rule import Rule
     from gilsafe.rules import ALL_RULES
 
     rule: type[Rule] = ALL_RULES[code]
@@ -166,7 +166,7 @@ _LINT_REPORTS: dict[Path, object] = {}
 
 def lint_once(target: Path):
     """Lint a path once per process: the summary and the findings page share the result."""
-    from gilsafe.api import lint_paths
+    from gilsafe.lint.api import lint_paths
 
     if target not in _LINT_REPORTS:
         _LINT_REPORTS[target] = lint_paths([str(target)], jobs=1, cache_folder=None)
@@ -487,7 +487,7 @@ class GilDataDirective(SphinxDirective):
     probed version, each cell the verdicts by size."""
 
     def run(self) -> list[nodes.Node]:
-        from gilsafe import gil_data
+        from gilsafe.lint import gil_data
 
         self.env.note_dependency(str(gil_data.DATA_FILE))
         data = gil_data.load()

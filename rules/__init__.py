@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from gilsafe.rule import Rule
+from gilsafe.lint.rule import Rule
 
 
 def _load_rules() -> dict[str, type[Rule]]:

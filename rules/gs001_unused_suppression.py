@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gilsafe.rule import BOTH, Invalid, Rule, Valid
+from gilsafe.lint.rule import BOTH, Invalid, Rule, Valid
 
 
 class UnusedSuppression(Rule):
@@ -13,7 +13,6 @@ class UnusedSuppression(Rule):
     name = "unused-suppression"
     summary = "A `# noqa: GS...` or `# gilsafe: ignore[...]` comment that suppresses nothing."
     when = BOTH
-    interesting_modules = frozenset()  # never part of the traversal
     docs = """
     ## What it does
     Finds `# noqa: GS101`, `# gilsafe: ignore[GS101]` and `# gilsafe: file-ignore[GS101]` comments
@@ -54,7 +53,8 @@ class UnusedSuppression(Rule):
             def worker():
                 global g
                 g += 1  # noqa: GS101
-            threading.Thread(target=worker).start()
+            for _ in range(2):
+                threading.Thread(target=worker).start()
             """
         ),
         Valid(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import textwrap
-from collections import defaultdict
-from dataclasses import dataclass
-
-import libcst as cst
+from collections.abc import Iterator
 
 from gilsafe.crosscheck import RuntimeCheck
-from gilsafe.mutations import reads_target
-from gilsafe.model import THREAD_MODULES, EntrySite, SharedState, clip
-from gilsafe.rule import BOTH, FREE_THREADED, Invalid, Rule, Valid
+from gilsafe.lint.messages import code, locks, state, trace_for, where
+from gilsafe.lint.rule import BOTH, FREE_THREADED, Invalid, Report, Rule, Valid
+from gilsafe.lint.summaries.accesses import Access, AccessKind
+from gilsafe.lint.summaries.keys import StateKey, StateKind
+from gilsafe.lint.summaries.module import ModuleSummary
+from gilsafe.lint.summaries.project import ProjectFacts
 
 
 # The runtime drivers' shared lines: start the threads, then wait for all of them.
@@ -30,21 +30,11 @@ def _driver(body: str) -> str:
     return _TWO_THREADS + textwrap.dedent(body)
 
 
-@dataclass(frozen=True)
-class _Update:
-    node: cst.CSTNode
-    state: SharedState
-    locks: frozenset[str]
-    entry: EntrySite
-
-
 class SharedReadModifyWrite(Rule):
     code = "GS101"
     name = "shared-read-modify-write"
     summary = "Read-modify-write of shared state in thread-run code outside a lock."
     when = BOTH
-    interesting_modules = THREAD_MODULES
-    needs_thread_entries = True
     docs = """
     ## What it does
     Finds `x += 1`, `x = x + 1`, `d[k] += 1`, `d[k] = d.get(k, 0) + 1`, `self.n -= 1` and `obj.count += 1`
@@ -196,7 +186,8 @@ class SharedReadModifyWrite(Rule):
                 global g
                 for _ in range(n):
                     g += 1
-            threading.Thread(target=add, args=(10,)).start()
+            for _ in range(2):
+                threading.Thread(target=add, args=(10,)).start()
             """,
             line=6,
         ),
@@ -208,6 +199,7 @@ class SharedReadModifyWrite(Rule):
                 global hits
                 hits = hits + 1
             T(target=lambda: count()).start()
+            T(target=count).start()
             """,
             line=5,
         ),
@@ -234,6 +226,7 @@ class SharedReadModifyWrite(Rule):
                 def _bump(self):
                     self.n -= 1
             s = Stats()
+            threading.Thread(target=s.record).start()
             threading.Thread(target=s.record).start()
             """,
             line=8,
@@ -263,7 +256,7 @@ class SharedReadModifyWrite(Rule):
             def work(box):
                 box.count += 1
             async def main(box):
-                await asyncio.to_thread(work, box)
+                await asyncio.gather(asyncio.to_thread(work, box), asyncio.to_thread(work, box))
             """,
             line=3,
         ),
@@ -549,48 +542,54 @@ class SharedReadModifyWrite(Rule):
         ),
     ]
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._updates: list[_Update] = []
+    def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
+        for access in module.accesses:
+            if access.kind is not AccessKind.RMW:
+                continue
+            key = project.canonical(access.key)
+            if not self._shared_value(project, key, access):
+                continue
+            message = self._problem(project, module, access, key)
+            if message is not None:
+                parts, trace = message
+                yield self.report(module, access.anchor, *code(module, access.anchor, 60), " is a read-modify-write of ", *state(project, module, access), *parts, trace=trace)
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._note_update(node, node.target)
+    @staticmethod
+    def _shared_value(project: ProjectFacts, key: StateKey, access: Access) -> bool:
+        if key.kind is StateKind.ARGUMENT and not access.key.path:
+            return False  # `n += 1` on a parameter rebinds this call's own name
+        if project.in_construction(access) or project.is_thread_local(key):
+            return False
+        kind = project.value_kind(key)
+        if kind in ("numpy", "torch", "cupy"):
+            return False  # arrays are updated in place: GS301 / GS303 say why that races
+        if access.partitioned and kind == "list":
+            return False  # `partials[i] += x`: each thread its own slot, picked by its arguments
+        return not project.confined(key, access.function)
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and reads_target(node.value, node.targets[0].target):
-            self._note_update(node, node.targets[0].target)
-
-    def _note_update(self, node: cst.CSTNode, target: cst.BaseExpression) -> None:
-        entry = self.model.entry_site(node)
-        if entry is None:
-            return
-        state = self.model.shared_state(target)
-        if state is None or self.model.array_library(state):
-            return  # arrays are updated in place by GS301/GS303's rules, which say why it races
-        if isinstance(target, cst.Subscript) and self.model.value_kind(state) == "list" and self.model.partitioned(target):
-            return  # `partials[i] += x`: each thread its own slot, picked by its arguments
-        self._updates.append(_Update(node, state, self.model.guarding_locks(node), entry))
-
-    def finish(self) -> None:
-        by_state: dict[str, list[_Update]] = defaultdict(list)
-        for update in self._updates:
-            by_state[update.state.key].append(update)
-        for updates in by_state.values():
-            for update in updates:
-                message = self._problem(update, updates)
-                if message is not None:
-                    self.report(update.node, message, entry=self.model.describe(update.entry))
-
-    def _problem(self, update: _Update, updates: list[_Update]) -> str | None:
-        statement = clip(self.model.code_for(update.node), 60)
-        what = f"`{statement}` is a read-modify-write of {update.state.label}"
-        missing = self.model.missing_lock(update.node, update.state)
-        if missing is not None and (not update.locks or "guarded-by" in missing):
-            return f"{what} {missing}"
-        for other in updates:
-            if other.locks and not (other.locks & update.locks):
-                here = ", ".join(f"`{self.model.lock_label(lock)}`" for lock in sorted(update.locks))
-                there = ", ".join(f"`{self.model.lock_label(lock)}`" for lock in sorted(other.locks))
-                line = self.model.position(other.node).start.line
-                return f"{what} under {here}, but line {line} updates it under {there}: different locks do not exclude each other"
+    def _problem(self, project: ProjectFacts, module: ModuleSummary, access: Access, key: StateKey):
+        mine = (module, access)
+        held = project.held(module, access)
+        declared = project.guard_declared(key)
+        if declared is not None and declared not in held and project.contexts(access.function):
+            return (f" without `{declared.label}`, which its `guarded-by` comment names",), trace_for(project, access)
+        for other in project.writers(key):
+            overlap = project.overlap(mine, other)
+            if overlap is None:
+                continue
+            other_held = project.held(*other)
+            if not held:
+                return (" outside any lock",), trace_for(project, access, overlap)
+            if other_held and not (held & other_held):
+                return (
+                    f" under {locks(held)}, but ", where(other[0].path, other[1].anchor),
+                    f" updates it under {locks(other_held)}: different locks do not exclude each other",
+                ), trace_for(project, access, overlap)
+        guard = project.lock_discipline(module, access)
+        if guard is not None:
+            guarded_module, guarded, lock = guard
+            return (
+                f" outside `{lock.label}`, which `{guarded.function.label}` holds for it (",
+                where(guarded_module.path, guarded.anchor), "): this class's own lock discipline",
+            ), trace_for(project, access)
         return None

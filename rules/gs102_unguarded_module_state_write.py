@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import libcst as cst
+from collections.abc import Iterator
 
-from gilsafe.model import THREAD_MODULES, clip
-from gilsafe.mutations import GROWERS, REORDERERS, Write, reads_target, writes_of
-from gilsafe.rule import BOTH, FREE_THREADED, Invalid, Rule, Valid
-from gilsafe.rules.gs103_check_then_act import checked_by_enclosing_if
+from gilsafe.lint.messages import code, state, trace_for, where
+from gilsafe.lint.rule import BOTH, FREE_THREADED, Invalid, Report, Rule, Valid
+from gilsafe.lint.summaries.accesses import GROWERS, Access, AccessKind, Change
+from gilsafe.lint.summaries.keys import StateKey, StateKind
+from gilsafe.lint.summaries.module import ModuleSummary
+from gilsafe.lint.summaries.project import ProjectFacts
 
 # Growing a container with one call is one atomic step on both builds and the usual way to collect
 # results (`results.append(x)`); GS104 reports iterating while it happens. `setdefault` is the atomic
@@ -20,8 +22,6 @@ class UnguardedModuleStateWrite(Rule):
     name = "unguarded-module-state-write"
     summary = "Thread-run code rebinds a global or changes a module-level container outside a lock."
     when = BOTH
-    interesting_modules = THREAD_MODULES
-    needs_thread_entries = True
     docs = """
     ## What it does
     Finds, in code that runs in a thread and holds no lock: rebinding a global (`global x; x = ...`),
@@ -212,53 +212,60 @@ class UnguardedModuleStateWrite(Rule):
         ),
     ]
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and reads_target(node.value, node.targets[0].target):
-            return  # a read-modify-write: GS101
-        self._check(node)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._check(node)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._check(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self._check(node)
-
-    def _check(self, node: cst.CSTNode) -> None:
-        for write in writes_of(node):
-            if write.how in NOT_REPORTED:
+    def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
+        for access in module.accesses:
+            if access.kind not in (AccessKind.STORE, AccessKind.CHANGE):
                 continue
-            self._check_write(write)
+            key = project.canonical(access.key)
+            # Module state only: a closure variable rebound in a thread is nearly always a result
+            # handed back to the function that joins the thread (measured on the standard library's tests).
+            if key.kind is not StateKind.GLOBAL or access.function.qualname == "<module>":
+                continue
+            if access.change is Change.GROW and access.detail in NOT_REPORTED:
+                continue
+            kind = project.value_kind(key)
+            if kind in ("numpy", "torch", "cupy") or project.is_thread_local(key) or project.confined(key, access.function):
+                continue
+            if access.change is Change.ITEM_STORE and kind == "list" and access.partitioned:
+                continue  # `out[i] = f(i)`: each thread its own slot
+            missing = self._missing(project, module, access, key)
+            if missing is None:
+                continue
+            parts, trace = missing
+            if access.kind is AccessKind.STORE:
+                verb = "deletes" if access.detail == "del" else "rebinds"
+            else:
+                verb = "changes"
+            yield self.report(
+                module, access.anchor, *code(module, access.anchor, 50), f" {verb} ", *state(project, module, access), *parts,
+                ": another thread can read or change it between its own steps",
+                trace=trace, when=FREE_THREADED if access.change is Change.REORDER else BOTH,
+            )
 
-    def _check_write(self, write: Write) -> None:
-        state = self.model.shared_state(write.target)
-        # Module state only: a closure variable rebound in a thread is nearly always a result handed
-        # back to the function that joins the thread (measured on the standard library's tests).
-        if state is None or state.kind != "global":
-            return
-        if self.model.array_library(state):
-            return  # GS301 / GS303
-        kind = self.model.value_kind(state)
-        if isinstance(write.target, cst.Subscript) and write.how == "store" and kind == "list" and self.model.partitioned(write.target):
-            return
-        site = self.model.entry_site(write.node)
-        if site is None:
-            return
-        missing = self.model.missing_lock(write.node, state)
-        if missing is None or checked_by_enclosing_if(self.model, write, state):
-            return
-        what = clip(self.model.code_for(write.node), 50)
-        if write.container is None:
-            verb = "deletes" if write.how == "del" else "rebinds"
-        else:
-            verb = "changes"
-        container = self.model.shared_state(write.container) if write.container is not None else None
-        label = (container or state).label
-        self.report(
-            write.node,
-            f"`{what}` {verb} {label} {missing}: another thread can read or change it between its own steps",
-            entry=self.model.describe(site),
-            when=FREE_THREADED if write.how in REORDERERS else BOTH,
-        )
+    @staticmethod
+    def _missing(project: ProjectFacts, module: ModuleSummary, access: Access, key: StateKey):
+        """Why the write is unguarded, and the thread entry to name; None when it is not."""
+        held = project.held(module, access)
+        threaded = bool(project.contexts(access.function))
+        declared = project.guard_declared(key)
+        if threaded and declared is not None and declared not in held:
+            return (f" without `{declared.label}`, which its `guarded-by` comment names",), trace_for(project, access)
+        if threaded and not held:
+            mine = project.contexts(access.function)
+            # Other code that touches the state: if all of it runs before the thread starts or
+            # after it was waited for (join, result), it is ordered with the write. Module state
+            # nothing else in the tree touches is still anyone's to read.
+            others = [
+                other for other in project.accesses.get(key, ())
+                if other[1] is not access and (other[1].function in project.main or not set(project.contexts(other[1].function)) <= set(mine))
+            ]
+            if not others or any(project.overlap((module, access), other) for other in others):
+                return (" outside any lock",), trace_for(project, access)
+            return None
+        guard = project.lock_discipline(module, access)
+        if guard is not None:
+            guarded_module, guarded, lock = guard
+            return (
+                f" outside `{lock.label}`, which `{guarded.function.label}` holds for it (", where(guarded_module.path, guarded.anchor), ")",
+            ), trace_for(project, access)
+        return None

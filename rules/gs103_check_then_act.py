@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import libcst as cst
+from collections.abc import Iterator
 
 from gilsafe.crosscheck import RuntimeCheck
-from gilsafe.model import THREAD_MODULES, ModuleModel, SharedState, clip
-from gilsafe.mutations import Write, reads_in, walk, writes_of
-from gilsafe.rule import BOTH, FREE_THREADED, Invalid, Rule, Valid
-
-
-def checked_by_enclosing_if(model: ModuleModel, write: Write, state: SharedState) -> cst.If | None:
-    """The `if` (in the same function) whose test reads the state `write` changes, if any: the write
-    is then the act of a check-then-act."""
-    keys = _written_keys(model, write, state)
-    current = model.parent(write.node)
-    while current is not None and not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.Module)):
-        if isinstance(current, cst.If) and not model.within(write.node, current.test):
-            for read in reads_in(current.test):
-                read_state = model.shared_state(read)
-                if read_state is not None and read_state.key in keys:
-                    return current
-        current = model.parent(current)
-    return None
-
-
-def _written_keys(model: ModuleModel, write: Write, state: SharedState) -> set[str]:
-    """The state a write changes, and the container it changes (`d` for `d[k] = v`)."""
-    keys = {state.key}
-    if write.container is not None and (container := model.shared_state(write.container)) is not None:
-        keys.add(container.key)
-    return keys
+from gilsafe.lint.messages import code, state, trace_for, where
+from gilsafe.lint.rule import BOTH, FREE_THREADED, Invalid, Quote, Report, Rule, Valid
+from gilsafe.lint.summaries.accesses import Access, AccessKind
+from gilsafe.lint.summaries.keys import StateKey, StateKind
+from gilsafe.lint.summaries.module import ModuleSummary
+from gilsafe.lint.summaries.project import ProjectFacts
 
 
 class CheckThenAct(Rule):
@@ -38,8 +18,6 @@ class CheckThenAct(Rule):
     name = "check-then-act"
     summary = "Check-then-act on shared state in thread-run code outside a lock."
     when = BOTH
-    interesting_modules = THREAD_MODULES
-    needs_thread_entries = True
     docs = """
     ## What it does
     Finds an `if` whose test reads shared state and whose body (or `else`) changes that same state,
@@ -140,7 +118,8 @@ class CheckThenAct(Rule):
                 if _instance is None:
                     _instance = object()
                 return _instance
-            threading.Thread(target=get_client).start()
+            for _ in range(2):
+                threading.Thread(target=get_client).start()
             """,
             line=5,
         ),
@@ -170,6 +149,7 @@ class CheckThenAct(Rule):
                         jobs.pop()
                     else:
                         return
+            threading.Thread(target=drain).start()
             threading.Thread(target=drain).start()
             """,
             line=5,
@@ -379,46 +359,44 @@ class CheckThenAct(Rule):
         ),
     ]
 
-    def visit_If(self, node: cst.If) -> None:
-        site = self.model.entry_site(node)
-        if site is None:
-            return
-        checked = self._checked_states(node.test)
-        if not checked:
-            return
-        for write in self._acts(node):
-            state = self.model.shared_state(write.target)
-            if state is None or state.kind == "argument":
-                continue  # arguments: pool.map(f, items) hands each thread its own object
-            matched = next((checked[key] for key in _written_keys(self.model, write, state) if key in checked), None)
-            if matched is None:
+    def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
+        reported: set[int] = set()
+        for access in module.accesses:
+            if access.kind is not AccessKind.CHECK_THEN_ACT or access.check in reported:
                 continue
-            missing = self.model.missing_lock(write.node, state)
+            key = project.canonical(access.key)
+            if key.kind is StateKind.ARGUMENT:
+                continue  # arguments: pool.map(f, items) hands each thread its own object
+            if project.in_construction(access) or project.is_thread_local(key) or project.confined(key, access.function):
+                continue
+            missing = self._missing(project, module, access, key)
             if missing is None:
                 continue
-            act = clip(self.model.code_for(write.node), 40)
-            line = self.model.position(write.node).start.line
-            self.report(
-                node,
-                f"check-then-act on {matched.label}: `if {clip(self.model.code_for(node.test), 40)}` then "
-                f"`{act}` (line {line}) {missing}; another thread can act between the check and the act",
-                entry=self.model.describe(site),
+            parts, trace = missing
+            reported.add(access.check)
+            yield self.report(
+                module, access.check, "check-then-act on ", *state(project, module, access), ": `if ",
+                Quote(module.path, access.check, "test", 40), "` then ", *code(module, access.anchor), " (",
+                where(module.path, access.anchor), ")", *parts, "; another thread can act between the check and the act",
+                trace=trace,
             )
-            return
 
-    def _checked_states(self, test: cst.BaseExpression) -> dict[str, SharedState]:
-        found: dict[str, SharedState] = {}
-        for read in reads_in(test):
-            state = self.model.shared_state(read)
-            if state is not None:
-                found.setdefault(state.key, state)
-        return found
-
-    def _acts(self, node: cst.If):
-        """Writes in the branches, not those of nested `if`s that check again (their own report)."""
-        branches = [node.body] + ([node.orelse] if node.orelse is not None else [])
-        for branch in branches:
-            for current in (branch, *walk(branch)):
-                for write in writes_of(current):
-                    if write.how != "augmented":  # GS101 reports read-modify-writes
-                        yield write
+    @staticmethod
+    def _missing(project: ProjectFacts, module: ModuleSummary, access: Access, key: StateKey):
+        held = project.held(module, access)
+        declared = project.guard_declared(key)
+        if declared is not None and declared not in held and project.contexts(access.function):
+            return (f" without `{declared.label}`, which its `guarded-by` comment names",), trace_for(project, access)
+        if not held:
+            # Two threads doing this check-then-act, or another thread writing the state between.
+            for other in project.writers(key):
+                overlap = project.overlap((module, access), other)
+                if overlap is not None:
+                    return (" outside any lock",), trace_for(project, access, overlap)
+        guard = project.lock_discipline(module, access)
+        if guard is not None:
+            guarded_module, guarded, lock = guard
+            return (
+                f" outside `{lock.label}`, which `{guarded.function.label}` holds for it (", where(guarded_module.path, guarded.anchor), ")",
+            ), trace_for(project, access)
+        return None

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import libcst as cst
+from collections.abc import Iterator
 
 from gilsafe.crosscheck import RuntimeCheck
-from gilsafe.model import THREAD_MODULES, EntrySite, SharedState, clip
-from gilsafe.mutations import CHANGES_SIZE, writes_of
-from gilsafe.rule import BOTH, Invalid, Rule, Valid
-
-VIEWS = frozenset({"items", "keys", "values"})
-WRAPPERS = frozenset({"builtins.enumerate", "builtins.reversed", "builtins.zip", "builtins.iter"})
-# Copies made by one C call: iterating over the copy is iterating over this thread's own list.
-SNAPSHOTS = frozenset({"builtins.list", "builtins.tuple", "builtins.sorted", "builtins.dict", "builtins.set", "builtins.frozenset", "copy.copy"})
-
-
-@dataclass(frozen=True)
-class _Site:
-    node: cst.CSTNode
-    state: SharedState
-    locks: frozenset[str]
-    entry: EntrySite
+from gilsafe.lint.messages import code, runner, state, trace_for, where
+from gilsafe.lint.rule import BOTH, Invalid, Report, Rule, Valid
+from gilsafe.lint.summaries.accesses import Access, AccessKind, Change
+from gilsafe.lint.summaries.keys import StateKey
+from gilsafe.lint.summaries.module import ModuleSummary
+from gilsafe.lint.summaries.project import ProjectFacts
 
 
 class IterationWhileMutated(Rule):
@@ -30,8 +18,6 @@ class IterationWhileMutated(Rule):
     name = "iteration-while-mutated"
     summary = "Iteration over a shared container that thread-run code changes elsewhere, with no common lock."
     when = BOTH
-    interesting_modules = THREAD_MODULES
-    needs_thread_entries = True
     docs = """
     ## What it does
     Finds `for` loops and comprehensions in thread-run code over shared state (`for k in d`,
@@ -282,80 +268,66 @@ class IterationWhileMutated(Rule):
         ),
     ]
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._iterations: list[_Site] = []
-        self._changes: list[_Site] = []
-
-    def visit_For(self, node: cst.For) -> None:
-        self._note_iteration(node, node.iter)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._note_iteration(node, node.iter)
-
-    def _note_iteration(self, node: cst.CSTNode, iterable: cst.BaseExpression) -> None:
-        iterable = self._container(iterable)
-        if iterable is None:
-            return
-        state = self.model.shared_state(iterable)
-        site = self.model.entry_site(node)
-        if state is None or site is None or self.model.array_library(state):
-            return
-        self._iterations.append(_Site(node, state, self.model.guarding_locks(node), site))
-
-    def _container(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
-        """What a loop really walks: `d` for `d.items()` and `enumerate(d)`; None for a copy."""
-        while isinstance(expr, cst.Call):
-            names = self.model.qualified_names(expr.func)
-            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in VIEWS:
-                expr = expr.func.value
-            elif names & WRAPPERS and expr.args:
-                expr = expr.args[0].value
-            else:
-                return None  # a copy (list(d), sorted(d), d.copy()) or a call's fresh result
-        return expr if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)) else None
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._note_change(node)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._note_change(node)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._note_change(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self._note_change(node)
-
-    def _note_change(self, node: cst.CSTNode) -> None:
-        for write in writes_of(node):
-            if write.container is None:
+    def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
+        for access in module.accesses:
+            if access.kind is not AccessKind.ITERATE:
                 continue
-            if write.how not in CHANGES_SIZE and write.how not in ("store", "del", "augmented"):
+            key = project.canonical(access.key)
+            kind = project.value_kind(key)
+            if kind in ("numpy", "torch", "cupy") or project.in_construction(access) or project.is_thread_local(key):
                 continue
-            state = self.model.shared_state(write.container)
-            if state is None:
+            if project.confined(key, access.function):
                 continue
-            if write.how in ("store", "augmented") and self.model.value_kind(state) == "list":
-                continue  # a list slot store does not change the list's size
-            site = self.model.entry_site(node)
-            if site is not None:
-                self._changes.append(_Site(node, state, self.model.guarding_locks(node), site))
+            found = self._conflict(project, module, access, key, kind)
+            if found is None:
+                continue
+            parts, trace = found
+            yield self.report(
+                module, access.anchor, "iterates ", *state(project, module, access), " while ", *parts,
+                ": the loop can fail with 'changed size during iteration' or skip items", trace=trace,
+            )
 
-    def finish(self) -> None:
-        for loop in self._iterations:
-            for change in self._changes:
-                if change.state.key != loop.state.key or loop.locks & change.locks:
-                    continue
-                if self.model.within(change.node, loop.node):
-                    continue  # changing what you iterate in the same loop is a one-thread bug
-                line = self.model.position(change.node).start.line
-                missing = "outside any lock" if not (loop.locks or change.locks) else "with no lock held by both"
-                self.report(
-                    loop.node if isinstance(loop.node, cst.For) else self.model.parent(loop.node) or loop.node,
-                    f"iterates {loop.state.label} while `{clip(self.model.code_for(change.node), 40)}` "
-                    f"(line {line}, run by {change.entry.description}) changes its size, {missing}: "
-                    f"the loop can fail with 'changed size during iteration' or skip items",
-                    entry=self.model.describe(loop.entry),
-                )
-                break
+    def _conflict(self, project: ProjectFacts, module: ModuleSummary, loop: Access, key: StateKey, kind: str | None):
+        mine = (module, loop)
+        held = project.held(module, loop)
+        changes = [other for other in project.writers(key) if _changes_size(other[1], kind) and not _inside(other, mine)]
+        for other in changes:
+            overlap = project.overlap(mine, other)
+            if overlap is None:
+                continue
+            other_module, change = other
+            missing = "outside any lock" if not (held or project.held(*other)) else "with no lock held by both"
+            return (
+                *code(other_module, change.anchor), " (", where(other_module.path, change.anchor),
+                f", run by {runner(project, overlap.second)}) changes its size, {missing}",
+            ), trace_for(project, loop, overlap)
+        guard = project.lock_discipline(module, loop) if changes else None
+        if guard is not None:
+            guarded_module, guarded, lock = guard
+            other_module, change = next((c for c in changes if guard[2] in project.held(*c)), changes[0])
+            return (
+                *code(other_module, change.anchor), " (", where(other_module.path, change.anchor),
+                f") changes its size; `{guarded.function.label}` holds `{lock.label}` for it (",
+                where(guarded_module.path, guarded.anchor), ") but this loop does not",
+            ), trace_for(project, loop)
+        return None
+
+
+def _changes_size(access: Access, kind: str | None) -> bool:
+    change = access.change
+    if change in (Change.GROW, Change.SHRINK, Change.ITEM_DELETE):
+        return True
+    if change is Change.ITEM_STORE:
+        return kind != "list"  # a list slot store does not change the list's size
+    return False
+
+
+def _inside(change: tuple[ModuleSummary, Access], loop: tuple[ModuleSummary, Access]) -> bool:
+    """Changing what you iterate in the same loop is a one-thread bug, not a race."""
+    (change_module, write), (loop_module, access) = change, loop
+    return (
+        change_module is loop_module
+        and write.function == access.function
+        and access.end is not None
+        and access.anchor <= write.anchor <= access.end
+    )

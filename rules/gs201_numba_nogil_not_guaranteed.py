@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from gilsafe.rule import BOTH, Invalid, Rule, Valid
+from gilsafe.lint.rule import BOTH, Invalid, SyntaxRule, Valid
 
 JIT_DECORATORS = frozenset({"numba.jit", "numba.njit", "numba.core.decorators.jit", "numba.core.decorators.njit"})
 # Before 0.59 a plain @jit fell back to object mode when nopython compilation failed.
@@ -12,12 +12,11 @@ FALLBACK_REMOVED_IN = (0, 59)
 NO_SPACE = cst.SimpleWhitespace("")
 
 
-class NumbaNogilNotGuaranteed(Rule):
+class NumbaNogilNotGuaranteed(SyntaxRule):
     code = "GS201"
     name = "numba-nogil-not-guaranteed"
     summary = "numba `nogil=True` without a guaranteed nopython compile: object mode holds the GIL."
     when = BOTH
-    interesting_modules = frozenset({"numba"})
     docs = """
     ## What it does
     Finds `@jit(nogil=True, ...)` (and `numba.jit(f, nogil=True, ...)`) that asks for object mode
@@ -163,12 +162,12 @@ class NumbaNogilNotGuaranteed(Rule):
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not (self.model.qualified_names(node.func) & JIT_DECORATORS):
+        if self.bindings.qualified(node.func) not in JIT_DECORATORS:
             return
         options = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
         if not _is_true(options.get("nogil")):
             return
-        jit = self.model.code_for(node.func)
+        jit = _code(node.func)
         if _is_true(options.get("forceobj")):
             reason = f"`{jit}(nogil=True)` with `forceobj=True` compiles in object mode, which holds the GIL"
         elif _is_false(options.get("nopython")):
@@ -182,7 +181,7 @@ class NumbaNogilNotGuaranteed(Rule):
             reason = f"`{jit}(nogil=True)` without `nopython=True` may fall back to object mode on numba {version}, which holds the GIL"
         else:
             return
-        self.report(
+        self.report_node(
             node,
             f"{reason}: nogil is not guaranteed",
             replacement=_nopython_form(node),
@@ -190,10 +189,8 @@ class NumbaNogilNotGuaranteed(Rule):
         )
 
 
-def compiles_in_object_mode(call: cst.Call) -> bool:
-    """`forceobj=True` or `nopython=False` among a jit call's arguments."""
-    options = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
-    return _is_true(options.get("forceobj")) or _is_false(options.get("nopython"))
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
 
 
 def _is_true(value: cst.BaseExpression | None) -> bool:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import libcst as cst
+from collections.abc import Iterator
 
-from gilsafe.model import THREAD_MODULES
-from gilsafe.rule import BOTH, Invalid, Rule, Valid
-from gilsafe.rules.gs201_numba_nogil_not_guaranteed import JIT_DECORATORS
-
-# Threading layers that are safe to enter from several threads at once.
-THREADSAFE_LAYERS = frozenset({"tbb", "omp", "safe", "threadsafe"})
-
+from gilsafe.lint.rule import BOTH, Invalid, Report, Rule, Valid
+from gilsafe.lint.summaries.calls import EventKind
+from gilsafe.lint.summaries.module import ModuleSummary
+from gilsafe.lint.summaries.project import ProjectFacts
 
 class NumbaParallelFromThreads(Rule):
     code = "GS202"
     name = "numba-parallel-from-threads"
     summary = "A numba parallel=True function is called from thread-run code: the workqueue layer aborts on concurrent use."
     when = BOTH
-    interesting_modules = frozenset({"numba"})
-    needs_thread_entries = True
     docs = """
     ## What it does
     Finds calls, from code that runs in a thread, of a function of the module compiled with
@@ -136,58 +131,31 @@ class NumbaParallelFromThreads(Rule):
         ),
     ]
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._parallel: dict[cst.FunctionDef, cst.Decorator] = {}
-        self._calls: list[cst.Call] = []
-        self._layer_chosen = False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        for decorator in node.decorators:
-            call = decorator.decorator
-            if (
-                isinstance(call, cst.Call)
-                and self.model.qualified_names(call.func) & JIT_DECORATORS
-                and any(a.keyword is not None and a.keyword.value == "parallel" and _is_true(a.value) for a in call.args)
-            ):
-                self._parallel[node] = decorator
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self._calls.append(node)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        # numba.config.THREADING_LAYER = "tbb" / os.environ["NUMBA_THREADING_LAYER"] = "omp"
-        value = node.value
-        if not (isinstance(value, cst.SimpleString) and value.evaluated_value in THREADSAFE_LAYERS):
+    def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
+        parallel = {f.id for f in module.functions if f.numba_parallel}
+        if not parallel or self._layer_chosen(project):
             return
-        for target in node.targets:
-            code = self.model.code_for(target.target)
-            if code.endswith("THREADING_LAYER") or "NUMBA_THREADING_LAYER" in code:
-                self._layer_chosen = True
-
-    def finish(self) -> None:
-        if self._layer_chosen or not self._parallel:
-            return
-        for function, decorator in self._parallel.items():
-            site = self.model.entries.get(function)
-            if site is not None and function in self.model.started_directly:
-                self.report(decorator, self._message(function), entry=self.model.describe(site))
-        for call in self._calls:
-            site = self.model.entry_site(call)
-            if site is None:
+        for function in module.functions:
+            if function.id in parallel and (contexts := project.contexts(function.id)):
+                entry = min(contexts)
+                if function.id in project.entries[entry].targets:
+                    yield self.report(module, function.jit_anchor or function.anchor, self._message(function.name), trace=project.trace(function.id, entry))
+        for site in module.calls:
+            contexts = project.contexts(site.function)
+            if not contexts:
                 continue
-            called = [f for f in self.model.callables(call.func) if f in self._parallel]
+            called = [f for f in project.callables(site.callee) if f in parallel]
             if called:
-                self.report(call, self._message(called[0]), entry=self.model.describe(site))
+                yield self.report(module, site.anchor, self._message(project.functions[called[0]].name), trace=project.trace(site.function, min(contexts)))
 
     @staticmethod
-    def _message(function: cst.FunctionDef) -> str:
+    def _layer_chosen(project: ProjectFacts) -> bool:
+        return any(event.kind is EventKind.CHOOSES_THREADING_LAYER for _, event in project.events())
+
+    @staticmethod
+    def _message(name: str) -> str:
         return (
-            f"`{function.name.value}` is compiled with parallel=True and runs in a thread: numba's `workqueue` "
+            f"`{name}` is compiled with parallel=True and runs in a thread: numba's `workqueue` "
             f"threading layer aborts the process when two threads enter parallel code at once; set "
             f"numba.config.THREADING_LAYER = \"threadsafe\" (TBB or OpenMP) or call it from one thread"
         )
-
-
-def _is_true(value: cst.BaseExpression) -> bool:
-    return isinstance(value, cst.Name) and value.value == "True"

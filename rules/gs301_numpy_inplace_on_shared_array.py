@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import libcst as cst
+from collections.abc import Iterator
 
-from gilsafe import arrays
-from gilsafe.model import clip
-from gilsafe.rule import BOTH, Invalid, Rule, Valid
+from gilsafe.lint import arrays
+from gilsafe.lint.messages import code, state
+from gilsafe.lint.rule import BOTH, Invalid, Report, Rule, Valid
+from gilsafe.lint.summaries.module import ModuleSummary
+from gilsafe.lint.summaries.project import ProjectFacts
 
 LIBRARY = "numpy"
 
@@ -16,8 +18,6 @@ class NumpyInplaceOnSharedArray(Rule):
     name = "numpy-inplace-on-shared-array"
     summary = "In-place NumPy work on a shared array in thread-run code outside a lock."
     when = BOTH
-    interesting_modules = frozenset({"numpy"})
-    needs_thread_entries = True
     docs = """
     ## What it does
     Finds in-place work on a NumPy array other threads can see, in code that runs in a thread and
@@ -120,7 +120,8 @@ class NumpyInplaceOnSharedArray(Rule):
             def accumulate(chunk):
                 global total
                 total += chunk
-            threading.Thread(target=accumulate, args=(np.ones(1_000_000),)).start()
+            for _ in range(2):
+                threading.Thread(target=accumulate, args=(np.ones(1_000_000),)).start()
             """,
             line=6,
         ),
@@ -146,7 +147,10 @@ class NumpyInplaceOnSharedArray(Rule):
             buf = np.zeros(10)
             def grow():
                 buf.resize(20, refcheck=False)
+            def watch():
+                return buf.sum()
             threading.Thread(target=grow).start()
+            threading.Thread(target=watch).start()
             """,
             line=5,
         ),
@@ -156,42 +160,24 @@ class NumpyInplaceOnSharedArray(Rule):
             import numpy as np
             def worker(acc: np.ndarray, data):
                 acc[:] = data
-            threading.Thread(target=worker, args=(np.zeros(3), [1, 2, 3])).start()
+            shared = np.zeros(3)
+            threading.Thread(target=worker, args=(shared, [1, 2, 3])).start()
+            threading.Thread(target=worker, args=(shared, [4, 5, 6])).start()
             """,
             line=4,
         ),
     ]
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._check(node)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._check(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self._check(node)
-
-    def _check(self, node: cst.CSTNode) -> None:
-        for write in arrays.writes(self.model, node):
-            if write.library != LIBRARY or write.partitioned:
-                continue
-            site = self.model.entry_site(node)
-            if site is None:
-                return
-            missing = self.model.missing_lock(node, write.state)
-            if missing is None:
-                continue
-            what = clip(self.model.code_for(node), 50)
-            if write.how == ".resize()":
+    def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
+        for access, use, missing, trace in arrays.unguarded_writes(project, module, (LIBRARY,)):
+            if use.how == ".resize()":
                 why = "resizing frees the old buffer: a thread reading the array meanwhile reads freed memory and can crash the interpreter"
             else:
                 why = (
                     f"NumPy releases the GIL inside loops over more than 500 elements "
-                    f"(measured: {arrays.why_it_interleaves(write.call)}), so two threads' updates interleave and some are lost"
+                    f"(measured: {arrays.why_it_interleaves(use.call)}), so two threads' updates interleave and some are lost"
                 )
-            self.report(
-                node,
-                f"`{what}` changes the shared NumPy array {write.state.label} in place {missing}: {why}",
-                entry=self.model.describe(site),
+            yield self.report(
+                module, access.anchor, *code(module, access.anchor, 50), " changes the shared NumPy array ", *state(project, module, access),
+                f" in place {missing}: {why}", trace=trace,
             )
-            return

@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
 
-import libcst as cst
-
-from gilsafe import arrays
-from gilsafe.model import EntrySite, clip
-from gilsafe.rule import BOTH, Invalid, Rule, Valid
-
-
-@dataclass(frozen=True)
-class _Site:
-    access: arrays.ArrayAccess
-    locks: frozenset[str]
-    entry: EntrySite
+from gilsafe.lint import arrays
+from gilsafe.lint.messages import code, runner, state, trace_for, where
+from gilsafe.lint.rule import BOTH, Invalid, Report, Rule, Valid
+from gilsafe.lint.summaries.module import ModuleSummary
+from gilsafe.lint.summaries.project import ProjectFacts
 
 
-class ArrayReadWhileWritten(Rule):
-    """GS302 for NumPy; GS303 subclasses it for torch and CuPy."""
-
+class NumpyReadWhileWritten(Rule):
     code = "GS302"
     name = "numpy-read-while-written"
     summary = "A NumPy call that releases the GIL reads a shared array other thread-run code writes, with no common lock."
     when = BOTH
-    interesting_modules = frozenset({"numpy"})
-    needs_thread_entries = True
-    libraries = frozenset({"numpy"})
     docs = """
     ## What it does
     Finds, in thread-run code, NumPy calls and operators that read a shared array (`np.sum(a)`,
@@ -149,58 +137,12 @@ class ArrayReadWhileWritten(Rule):
         ),
     ]
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._reads: list[_Site] = []
-        self._writes: list[_Site] = []
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._note(node)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self._note(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self._note(node)
-
-    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        self._note(node)
-
-    def _note(self, node: cst.CSTNode) -> None:
-        site = None
-        for access in arrays.writes(self.model, node):
-            if access.library in self.libraries:
-                site = site or self.model.entry_site(node)
-                if site is None:
-                    return
-                self._writes.append(_Site(access, self.model.guarding_locks(node), site))
-        for access in arrays.reads(self.model, node):
-            if access.library in self.libraries:
-                site = site or self.model.entry_site(node)
-                if site is None:
-                    return
-                self._reads.append(_Site(access, self.model.guarding_locks(node), site))
-
-    def finish(self) -> None:
-        reported = set()
-        for read in self._reads:
-            if read.access.node in reported:
-                continue
-            for write in self._writes:
-                if write.access.state.key.removesuffix("[]") != read.access.state.key.removesuffix("[]"):
-                    continue
-                if write.access.node is read.access.node or read.locks & write.locks:
-                    continue
-                if read.access.partitioned and write.access.partitioned:
-                    continue  # each thread reads and writes its own slice
-                line = self.model.position(write.access.node).start.line
-                self.report(
-                    read.access.node,
-                    f"`{clip(self.model.code_for(read.access.node), 40)}` reads {read.access.state.label} while "
-                    f"`{clip(self.model.code_for(write.access.node), 40)}` (line {line}, run by {write.entry.description}) "
-                    f"writes it, with no lock held by both: {arrays.why_it_interleaves(read.access.call)}, "
-                    f"so the read can see a half-done write",
-                    entry=self.model.describe(read.entry),
-                )
-                reported.add(read.access.node)
-                break
+    def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
+        for access, use, (other_module, written), overlap in arrays.reads_while_written(project, module, ("numpy",)):
+            yield self.report(
+                module, access.anchor, *code(module, access.anchor), " reads ", *state(project, module, access), " while ",
+                *code(other_module, written.anchor), " (", where(other_module.path, written.anchor),
+                f", run by {runner(project, overlap.second)}) writes it, with no lock held by both: "
+                f"{arrays.why_it_interleaves(use.call)}, so the read can see a half-done write",
+                trace=trace_for(project, access, overlap),
+            )

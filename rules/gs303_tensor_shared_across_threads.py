@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from gilsafe import arrays
-from gilsafe.model import clip
-from gilsafe.rule import BOTH, Invalid, Valid
-from gilsafe.rules.gs302_numpy_read_while_written import ArrayReadWhileWritten
+from collections.abc import Iterator
+
+from gilsafe.lint import arrays
+from gilsafe.lint.messages import code, runner, state, trace_for, where
+from gilsafe.lint.rule import BOTH, Invalid, Report, Rule, Valid
+from gilsafe.lint.summaries.module import ModuleSummary
+from gilsafe.lint.summaries.project import ProjectFacts
+
+LIBRARIES = ("torch", "cupy")
 
 
-class TensorSharedAcrossThreads(ArrayReadWhileWritten):
+class TensorSharedAcrossThreads(Rule):
     code = "GS303"
     name = "tensor-shared-across-threads"
     summary = "A torch / CuPy tensor is changed in place, or read while changed, by thread-run code without a common lock."
     when = BOTH
-    interesting_modules = frozenset({"torch", "cupy"})
-    libraries = frozenset({"torch", "cupy"})
     docs = """
     ## What it does
     The torch and CuPy counterpart of GS301 and GS302. Finds, in thread-run code, in-place work on a
@@ -105,7 +108,8 @@ class TensorSharedAcrossThreads(ArrayReadWhileWritten):
             grad = torch.zeros(1_000_000)
             def backward(g):
                 grad.add_(g)
-            threading.Thread(target=backward, args=(torch.ones(1_000_000),)).start()
+            for _ in range(2):
+                threading.Thread(target=backward, args=(torch.ones(1_000_000),)).start()
             """,
             line=5,
         ),
@@ -117,7 +121,8 @@ class TensorSharedAcrossThreads(ArrayReadWhileWritten):
             def update(values):
                 global hist
                 hist += values
-            threading.Thread(target=update, args=(cp.ones(256),)).start()
+            for _ in range(2):
+                threading.Thread(target=update, args=(cp.ones(256),)).start()
             """,
             line=6,
         ),
@@ -137,21 +142,22 @@ class TensorSharedAcrossThreads(ArrayReadWhileWritten):
         ),
     ]
 
-    def finish(self) -> None:
+    def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
         reported = set()
-        for write in self._writes:
-            access = write.access
-            if access.partitioned or access.node in reported:
-                continue
-            missing = self.model.missing_lock(access.node, access.state)
-            if missing is None:
-                continue
-            reported.add(access.node)
-            library = "torch" if access.library == "torch" else "CuPy"
-            self.report(
-                access.node,
-                f"`{clip(self.model.code_for(access.node), 50)}` changes the shared {library} tensor {access.state.label} "
-                f"in place {missing}: {arrays.why_it_interleaves(access.call)}, so two threads' updates interleave",
-                entry=self.model.describe(write.entry),
+        for access, use, missing, trace in arrays.unguarded_writes(project, module, LIBRARIES):
+            reported.add(access.anchor)
+            library = "torch" if use.library == "torch" else "CuPy"
+            yield self.report(
+                module, access.anchor, *code(module, access.anchor, 50), f" changes the shared {library} tensor ", *state(project, module, access),
+                f" in place {missing}: {arrays.why_it_interleaves(use.call)}, so two threads' updates interleave", trace=trace,
             )
-        super().finish()
+        for access, use, (other_module, written), overlap in arrays.reads_while_written(project, module, LIBRARIES):
+            if access.anchor in reported:
+                continue
+            yield self.report(
+                module, access.anchor, *code(module, access.anchor), " reads ", *state(project, module, access), " while ",
+                *code(other_module, written.anchor), " (", where(other_module.path, written.anchor),
+                f", run by {runner(project, overlap.second)}) writes it, with no lock held by both: "
+                f"{arrays.why_it_interleaves(use.call)}, so the read can see a half-done write",
+                trace=trace_for(project, access, overlap),
+            )

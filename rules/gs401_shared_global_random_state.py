@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import libcst as cst
+from collections.abc import Iterator
 
-from gilsafe.model import THREAD_MODULES
-from gilsafe.rule import BOTH, Invalid, Rule, Valid
-from gilsafe.rules.gs201_numba_nogil_not_guaranteed import JIT_DECORATORS, compiles_in_object_mode
-
-# Names in these modules that are not draws from the shared state: classes and per-instance makers.
-NOT_SHARED = frozenset(
-    {
-        "random.Random",
-        "random.SystemRandom",
-        "numpy.random.default_rng",
-        "numpy.random.Generator",
-        "numpy.random.SeedSequence",
-        "numpy.random.BitGenerator",
-        "numpy.random.PCG64",
-        "numpy.random.PCG64DXSM",
-        "numpy.random.Philox",
-        "numpy.random.SFC64",
-        "numpy.random.MT19937",
-        "numpy.random.RandomState",
-    }
-)
-SHARED_MODULES = ("random.", "numpy.random.")
-
+from gilsafe.lint.rule import BOTH, Invalid, Quote, Report, Rule, Valid
+from gilsafe.lint.summaries.calls import EventKind
+from gilsafe.lint.summaries.module import ModuleSummary
+from gilsafe.lint.summaries.project import ProjectFacts
 
 class SharedGlobalRandomState(Rule):
     code = "GS401"
     name = "shared-global-random-state"
     summary = "Thread-run code draws from the module-level random state (random.*, legacy np.random.*)."
     when = BOTH
-    interesting_modules = THREAD_MODULES
-    needs_thread_entries = True
     docs = """
     ## What it does
     Finds calls of the module-level functions of `random` (`random.random()`, `random.choice(...)`,
@@ -130,12 +109,13 @@ class SharedGlobalRandomState(Rule):
             """
             import random
             from concurrent.futures import ThreadPoolExecutor
+            random.seed(42)  # the program wants repeatable runs
             def shots(n):
                 return sum(random.random() ** 2 + random.random() ** 2 <= 1 for _ in range(n))
             with ThreadPoolExecutor(4) as pool:
                 pool.map(shots, [10] * 4)
             """,
-            line=4,
+            line=5,
         ),
         Invalid(
             """
@@ -160,6 +140,7 @@ class SharedGlobalRandomState(Rule):
                 list(pool.map(noise, [5, 5]))
             """,
             line=6,
+            settings={"reproducible": True},
         ),
         Invalid(
             """
@@ -170,35 +151,26 @@ class SharedGlobalRandomState(Rule):
             threading.Thread(target=pick, args=([1, 2],)).start()
             """,
             line=4,
+            settings={"reproducible": True},
         ),
     ]
 
-    def visit_Call(self, node: cst.Call) -> None:
-        names = self.model.qualified_names(node.func)
-        shared = sorted(n for n in names if n.startswith(SHARED_MODULES) and n not in NOT_SHARED and n.count(".") == n.startswith("numpy.") + 1)
-        if not shared:
-            return
-        site = self.model.entry_site(node)
-        if site is None or self._in_nopython_numba(node):
-            return
-        called = self.model.code_for(node.func)
-        instead = "`np.random.default_rng(seed)` per thread" if shared[0].startswith("numpy.") else "`random.Random(seed)` per thread"
-        self.report(
-            node,
-            f"`{called}()` draws from the process-wide random state ({shared[0]}): threads serialise on it and "
-            f"a seeded run is not reproducible; use {instead}",
-            entry=self.model.describe(site),
-        )
-
-    def _in_nopython_numba(self, node: cst.CSTNode) -> bool:
-        """numba's nopython code has its own generator per thread: np.random there is not shared."""
-        function = self.model.enclosing_function(node)
-        while function is not None:
-            if isinstance(function, cst.FunctionDef):
-                for decorator in function.decorators:
-                    call = decorator.decorator
-                    target = call.func if isinstance(call, cst.Call) else call
-                    if self.model.qualified_names(target) & JIT_DECORATORS:
-                        return not (isinstance(call, cst.Call) and compiles_in_object_mode(call))
-            function = self.model.enclosing_function(function)
-        return False
+    def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
+        if not (project.seeds_global_random or project.settings.reproducible):
+            return  # nobody asked for repeatable runs: jitter, test data and benchmarks are fine
+        for event in module.events:
+            if event.kind not in (EventKind.GLOBAL_RANDOM, EventKind.SEEDS_GLOBAL_RANDOM):
+                continue
+            contexts = project.contexts(event.function)
+            if not contexts:
+                continue
+            facts = project.functions.get(event.function)
+            if facts is not None and facts.numba_nopython:
+                continue  # numba's nopython code keeps one generator per thread
+            instead = "`np.random.default_rng(seed)` per thread" if event.detail.startswith("numpy.") else "`random.Random(seed)` per thread"
+            yield self.report(
+                module, event.anchor, "`", Quote(module.path, event.anchor, "code", 40), f"` uses the process-wide random state ({event.detail}) "
+                f"in a program that seeds it for repeatable runs: threads take turns on it, so which thread gets which numbers "
+                f"depends on scheduling and a seeded run does not repeat; use {instead}",
+                trace=project.trace(event.function, min(contexts)),
+            )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import libcst as cst
+from collections.abc import Iterator
 
-from gilsafe.model import THREAD_MODULES
-from gilsafe.rule import BOTH, Invalid, Rule, Valid
-
-CATCH_WARNINGS = frozenset({"warnings.catch_warnings"})
+from gilsafe.lint.rule import BOTH, Invalid, Report, Rule, Valid
+from gilsafe.lint.summaries.calls import EventKind
+from gilsafe.lint.summaries.module import ModuleSummary
+from gilsafe.lint.summaries.project import ProjectFacts
 
 
 class CatchWarningsInThreads(Rule):
@@ -15,8 +15,6 @@ class CatchWarningsInThreads(Rule):
     name = "catch-warnings-in-threads"
     summary = "`warnings.catch_warnings()` in thread-run code changes the process-wide warning filters."
     when = BOTH
-    interesting_modules = THREAD_MODULES
-    needs_thread_entries = True
     docs = """
     ## What it does
     Finds `with warnings.catch_warnings():` (and calls of `warnings.catch_warnings`) in code that runs
@@ -104,15 +102,16 @@ class CatchWarningsInThreads(Rule):
         ),
     ]
 
-    def visit_Call(self, node: cst.Call) -> None:
-        if not self.model.qualified_names(node.func) & CATCH_WARNINGS:
-            return
-        site = self.model.entry_site(node)
-        if site is None:
-            return
-        self.report(
-            node,
-            "`warnings.catch_warnings()` saves and restores the process-wide warning filters: threads doing it at "
-            "once undo each other's filters (thread-safe only with Python 3.14's context-aware warnings)",
-            entry=self.model.describe(site),
-        )
+    def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
+        for event in module.events:
+            if event.kind is not EventKind.CATCH_WARNINGS:
+                continue
+            contexts = project.contexts(event.function)
+            if not contexts:
+                continue
+            yield self.report(
+                module, event.anchor,
+                "`warnings.catch_warnings()` saves and restores the process-wide warning filters: threads doing it at "
+                "once undo each other's filters (thread-safe only with Python 3.14's context-aware warnings)",
+                trace=project.trace(event.function, min(contexts)),
+            )

@@ -19,7 +19,8 @@ RACY = textwrap.dedent(
     def work():
         global n
         n += 1
-    threading.Thread(target=work).start()
+    for _ in range(2):
+        threading.Thread(target=work).start()
     """
 )
 NUMBA = textwrap.dedent(
@@ -50,7 +51,7 @@ def test_exit_codes(project, capsys):
     assert lint(capsys, "clean.py")[0] == 0
     code, out, _ = lint(capsys, ".")
     assert code == 1
-    assert out == "racy.py:5:5: GS101 `n += 1` is a read-modify-write of global `n` outside any lock (runs in a thread via threading.Thread(target=work) at line 6)\n"
+    assert out == "racy.py:5:5: GS101 `n += 1` is a read-modify-write of global `n` outside any lock (runs in a thread via threading.Thread(target=work) at line 7)\n"
     assert lint(capsys, ".", "--exit-zero")[0] == 0
     code, _, err = lint(capsys, ".", "--select", "GS9")
     assert code == 2 and "unknown rule code or prefix 'GS9'" in err
@@ -77,8 +78,9 @@ def test_json_format(project, capsys):
             "end_column": 11,
             "code": "GS101",
             "message": "`n += 1` is a read-modify-write of global `n` outside any lock",
-            "entry": {"description": "threading.Thread(target=work)", "line": 6},
+            "entry": {"description": "threading.Thread(target=work)", "line": 7, "path": ""},
             "fix": None,
+            "chain": [],
         }
     ]
 
@@ -294,19 +296,20 @@ def test_output_order_is_stable_with_parallel_workers(project, capsys):
 
 
 def test_cache_answers_a_rerun_and_notices_changes(project, capsys, monkeypatch):
-    import gilsafe.api as api
+    import gilsafe.lint.api as api
 
     assert main(["lint", "."]) == 1
     assert (project / ".gilsafe_cache" / ".gitignore").exists()
     capsys.readouterr()
     with monkeypatch.context() as patched:
-        patched.setattr(api, "lint_text", lambda *a: (_ for _ in ()).throw(AssertionError("not cached")))
+        patched.setattr(api, "analyse_file", lambda *a, **k: (_ for _ in ()).throw(AssertionError("not cached")))
         assert main(["lint", "."]) == 1
         out, err = capsys.readouterr()
         assert "GS101" in out and err == "", "a rerun is answered from the cache"
         (project / "racy.py").write_text("x = 2\n")
         assert main(["lint", "."]) == 1
-        assert "internal error" in capsys.readouterr().err, "a changed file is linted again"
+        out = capsys.readouterr().out
+        assert "racy.py:1:1: GS000 gilsafe could not analyse this file: internal error AssertionError: not cached" in out, "a changed file is linted again"
     assert main(["lint", "."]) == 0
 
 
@@ -329,8 +332,6 @@ def test_examples_end_to_end(run_gilsafe):
         "examples/add_sub_race.py:20:9: GS101",
         "examples/hit_counter_race.py:19:17: GS101",
         "examples/numba_pi_racy.py:12:2: GS201",
-        "examples/numba_pi_racy.py:14:9: GS401",
-        "examples/numba_pi_racy.py:15:9: GS401",
         "examples/numpy_accumulate_race.py:19:9: GS301",
         "examples/numpy_accumulate_race.py:24:22: GS302",
     ]
@@ -355,6 +356,7 @@ SORTS_SHARED_LIST = textwrap.dedent(
     def tidy():
         names.sort()
     threading.Thread(target=tidy).start()
+    threading.Thread(target=tidy).start()
     """
 )
 
@@ -376,7 +378,7 @@ def test_bad_target_in_config_is_one_line(project, capsys):
 
 
 def test_default_target_is_the_running_interpreter():
-    from gilsafe.config import Settings
+    from gilsafe.lint.config import Settings
 
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
     assert Settings().target == ("gil" if gil else "free-threaded")

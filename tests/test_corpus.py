@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gilsafe.api import lint_source
-from gilsafe.config import Settings
+from gilsafe.lint.api import lint_source
+from gilsafe.lint.config import Settings
 
 CORPUS = Path(__file__).parent / "corpus"
 EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>GS\d{3}(?:\s*,\s*GS\d{3})*)")

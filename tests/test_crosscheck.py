@@ -3,9 +3,9 @@ on the interpreters its check names; every fixed driver is clean and never shows
 
 import pytest
 
-from gilsafe.api import lint_source
+from gilsafe.lint.api import lint_source
 from gilsafe.crosscheck import all_checks, observe
-from gilsafe.rule import BOTH, FREE_THREADED, UNDER_GIL
+from gilsafe.lint.rule import BOTH, FREE_THREADED, UNDER_GIL
 from gilsafe.stress.environment import gil_enabled
 
 CHECKS = [pytest.param(code, check, id=f"{code}-{index}") for index, (code, check) in enumerate(all_checks())]

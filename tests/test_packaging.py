@@ -47,7 +47,7 @@ def test_wheel_installs_and_runs(wheel, tmp_path):
     result = subprocess.run([env / "bin" / "gilsafe", "rules"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0 and "GS101" in result.stdout
     # the installed rules find their probe data (it is package data, not a file of the checkout)
-    claim = "from gilsafe import gil_data; print(gil_data.claim('numpy.add').releases, gil_data.DATA_FILE)"
+    claim = "from gilsafe.lint import gil_data; print(gil_data.claim('numpy.add').releases, gil_data.DATA_FILE)"
     out = subprocess.run([python, "-c", claim], capture_output=True, text=True, cwd=tmp_path).stdout.split()
     assert out[0] == "True" and str(env) in out[1]
     probe = "import importlib.util as u; print(u.find_spec('rules'), u.find_spec('kernels'))"

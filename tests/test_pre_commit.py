@@ -19,7 +19,8 @@ def work():
     n += 1
 
 
-threading.Thread(target=work).start()
+for _ in range(2):
+    threading.Thread(target=work).start()
 """
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gilsafe import gil_data
+from gilsafe.lint import gil_data
 from gilsafe.probe import HOLDS, NO_GIL, RELEASES, gil_is_enabled, probe_sizes
 
 HERE = Path(__file__).parent

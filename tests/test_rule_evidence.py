@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gilsafe.api import lint_source
+from gilsafe.lint.api import lint_source
 
 REPO = Path(__file__).resolve().parents[1]
 

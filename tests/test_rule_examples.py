@@ -1,9 +1,11 @@
 """Every rule's VALID and INVALID examples, turned into test cases automatically."""
 
+import textwrap
+
 import pytest
 
-from gilsafe.api import lint_source
-from gilsafe.config import Settings, settings_from_table
+from gilsafe.lint.api import lint_source, lint_sources
+from gilsafe.lint.config import Settings, settings_from_table
 from gilsafe.rules import ALL_RULES
 
 
@@ -27,17 +29,25 @@ def test_every_rule_has_examples_and_docs():
         assert rule.when in ("under the GIL", "free-threaded", "both")
 
 
+def _lint(example):
+    """The example as a project: `example.py` and the modules its `files` add."""
+    files = {"example.py": example.source}
+    for path, source in (example.files or {}).items():
+        files[path] = textwrap.dedent(source).lstrip("\n")
+    report = lint_sources(files, _settings(example))
+    return [f for f in report.findings]
+
+
 @pytest.mark.parametrize("rule, example", list(_cases("VALID")))
 def test_valid_example_is_not_reported(rule, example):
-    result = lint_source(example.source, _settings(example), path="example.py")
-    assert [f for f in result.findings if f.code == rule.code] == []
-    assert all(f.code != "GS000" for f in result.findings), result.findings
+    findings = _lint(example)
+    assert [f for f in findings if f.code == rule.code] == [], "\n".join(f"{f.path}:{f.line} {f.full_message}" for f in findings)
+    assert all(f.code != "GS000" for f in findings), findings
 
 
 @pytest.mark.parametrize("rule, example", list(_cases("INVALID")))
 def test_invalid_example_is_reported(rule, example):
-    result = lint_source(example.source, _settings(example), path="example.py")
-    mine = [f for f in result.findings if f.code == rule.code]
+    mine = [f for f in _lint(example) if f.code == rule.code and f.path == "example.py"]
     assert mine, f"{rule.code} did not report:\n{example.source}"
     if example.line is not None:
         assert example.line in [f.line for f in mine], mine

@@ -15,4 +15,5 @@ class Metrics:
         self.requests += 1
 
 metrics = Metrics()
-threading.Thread(target=metrics.handle).start()
+for _ in range(2):
+    threading.Thread(target=metrics.handle).start()

@@ -13,4 +13,5 @@ class Metrics:
         self.requests += 1  # expect: GS101
 
 metrics = Metrics()
-threading.Thread(target=metrics.handle).start()
+for _ in range(2):
+    threading.Thread(target=metrics.handle).start()

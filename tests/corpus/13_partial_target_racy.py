@@ -7,4 +7,5 @@ scores = {"a": 0}
 def award(player, points):
     scores[player] += points  # expect: GS101
 
-threading.Thread(target=functools.partial(award, "a", 3)).start()
+for _ in range(2):
+    threading.Thread(target=functools.partial(award, "a", 3)).start()

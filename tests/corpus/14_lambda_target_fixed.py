@@ -9,4 +9,5 @@ def send(chunk):
     with bytes_lock:
         bytes_sent = bytes_sent + len(chunk)
 
-threading.Thread(target=lambda: send(b"abc")).start()
+for _ in range(2):
+    threading.Thread(target=lambda: send(b"abc")).start()

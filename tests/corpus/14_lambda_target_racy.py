@@ -7,4 +7,5 @@ def send(chunk):
     global bytes_sent
     bytes_sent = bytes_sent + len(chunk)  # expect: GS101
 
-threading.Thread(target=lambda: send(b"abc")).start()
+for _ in range(2):
+    threading.Thread(target=lambda: send(b"abc")).start()

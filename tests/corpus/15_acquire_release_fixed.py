@@ -12,4 +12,5 @@ def serve():
     finally:
         lock.release()
 
-threading.Thread(target=serve).start()
+for _ in range(2):
+    threading.Thread(target=serve).start()

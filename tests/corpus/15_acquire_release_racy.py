@@ -10,4 +10,5 @@ def serve():
     lock.release()
     served += 1  # expect: GS101
 
-threading.Thread(target=serve).start()
+for _ in range(2):
+    threading.Thread(target=serve).start()

@@ -12,4 +12,5 @@ def get_client():
         _client = make_client()
     return _client
 
-threading.Thread(target=get_client).start()
+for _ in range(2):
+    threading.Thread(target=get_client).start()

@@ -6,4 +6,5 @@ sessions = {}
 def session_for(user):
     return sessions.setdefault(user, {"user": user})
 
-threading.Thread(target=session_for, args=("ann",)).start()
+for _ in range(2):
+    threading.Thread(target=session_for, args=("ann",)).start()

@@ -8,4 +8,5 @@ def session_for(user):
         sessions[user] = {"user": user}
     return sessions[user]
 
-threading.Thread(target=session_for, args=("ann",)).start()
+for _ in range(2):
+    threading.Thread(target=session_for, args=("ann",)).start()

@@ -6,4 +6,5 @@ import threading
 def config():
     return {"debug": False}
 
-threading.Thread(target=config).start()
+for _ in range(2):
+    threading.Thread(target=config).start()

@@ -11,4 +11,5 @@ def config():
         _config.update(load())
     return _config
 
-threading.Thread(target=config).start()
+for _ in range(2):
+    threading.Thread(target=config).start()

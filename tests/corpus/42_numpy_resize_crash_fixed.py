@@ -8,4 +8,5 @@ def grow(n):
     global samples
     samples = np.resize(samples, n)
 
-threading.Thread(target=grow, args=(32,)).start()
+for _ in range(2):
+    threading.Thread(target=grow, args=(32,)).start()

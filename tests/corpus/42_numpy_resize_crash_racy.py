@@ -7,4 +7,5 @@ samples = np.zeros(16)
 def grow(n):
     samples.resize(n, refcheck=False)  # expect: GS301
 
-threading.Thread(target=grow, args=(32,)).start()
+for _ in range(2):
+    threading.Thread(target=grow, args=(32,)).start()

@@ -7,4 +7,5 @@ def update(values):
     local += values
     return local
 
-threading.Thread(target=update, args=(cp.ones(256),)).start()
+for _ in range(2):
+    threading.Thread(target=update, args=(cp.ones(256),)).start()

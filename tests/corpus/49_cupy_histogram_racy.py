@@ -8,4 +8,5 @@ def update(values):
     global hist
     hist += values  # expect: GS303
 
-threading.Thread(target=update, args=(cp.ones(256),)).start()
+for _ in range(2):
+    threading.Thread(target=update, args=(cp.ones(256),)).start()

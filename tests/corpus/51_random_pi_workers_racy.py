@@ -1,6 +1,7 @@
 # gilsafe corpus 51: rng (racy)
 import random
 from concurrent.futures import ThreadPoolExecutor
+random.seed(2018)  # runs are meant to repeat
 
 def shots(n):
     hits = 0

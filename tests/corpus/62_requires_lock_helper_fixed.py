@@ -14,4 +14,5 @@ def worker():
     with held("totals"):  # takes TOTALS_LOCK, which gilsafe cannot see
         _bump()
 
-threading.Thread(target=worker).start()
+for _ in range(2):
+    threading.Thread(target=worker).start()

@@ -12,4 +12,5 @@ def worker():
     with held("totals"):
         _bump()
 
-threading.Thread(target=worker).start()
+for _ in range(2):
+    threading.Thread(target=worker).start()

@@ -9,4 +9,5 @@ context = Context()
 def enter():
     context.depth += 1  # expect: GS101
 
-threading.Thread(target=enter).start()
+for _ in range(2):
+    threading.Thread(target=enter).start()

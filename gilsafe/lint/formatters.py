@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import PurePath
 
 from gilsafe import __version__
-from gilsafe.config import ALWAYS_ON
-from gilsafe.findings import Finding
+from gilsafe.lint.config import ALWAYS_ON
+from gilsafe.lint.findings import Finding
 from gilsafe.rules import ALL_RULES
 
 FORMATS = ("text", "json", "sarif", "github")

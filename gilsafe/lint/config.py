@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+import pathspec
+
 from gilsafe.errors import ConfigError
+from gilsafe.lint.summaries.base import EntryPointSpec, SummaryOptions
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,6 +30,8 @@ KNOWN_KEYS = (
     "numba-version",
     "lock-names",
     "thread-entry-points",
+    "thread-safe",
+    "reproducible",
     "target",
 )
 TARGETS = ("gil", "free-threaded")
@@ -48,7 +54,9 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     numba_version: tuple[int, ...] = (0, 59)
     lock_names: tuple[str, ...] = ()
-    thread_entry_points: tuple[str, ...] = ()
+    thread_entry_points: tuple[str, ...] = ()  # "mylib.spawn" or "mylib.util:spawn(target)"
+    thread_safe: tuple[str, ...] = ()  # public API many threads call at once: "pkg.mod:Class", "pkg.api:*"
+    reproducible: bool = False  # runs are expected to repeat exactly once seeded (GS401)
     # Some patterns are safe under the GIL and racy without it; rules report them only for this target.
     target: str = field(default_factory=running_target)
     root: str = "."  # the folder of the config file; per-file-ignores and excludes are relative to it
@@ -60,6 +68,16 @@ class Settings:
 
     def fingerprint(self) -> str:
         return repr(replace(self, source=""))
+
+    @property
+    def known_codes(self) -> tuple[str, ...]:
+        from gilsafe.rules import ALL_RULES
+
+        return tuple(ALL_RULES)
+
+    def summary_options(self) -> SummaryOptions:
+        """The settings that change a module's summary."""
+        return SummaryOptions(tuple(self.lock_names), tuple(entry_point_spec(text) for text in self.thread_entry_points))
 
 
 @lru_cache(maxsize=64)  # asked for every file, with the same few settings
@@ -99,9 +117,19 @@ def settings_from_table(table: Mapping[str, object], *, root: str, where: str, k
             codes = tuple(c.upper() for c in _strings(table[key], key, where))
             check_codes(codes, known_codes, where)
             values[key.replace("-", "_")] = codes
-    for key in ("exclude", "lock-names", "thread-entry-points"):
+    for key in ("exclude", "lock-names", "thread-entry-points", "thread-safe"):
         if key in table:
             values[key.replace("-", "_")] = _strings(table[key], key, where)
+    for text in values.get("thread_entry_points", ()):
+        if _ENTRY_POINT.fullmatch(text) is None:
+            raise ConfigError(f"{where}: `thread-entry-points`: {text!r} is not `module.function` or `module:function(argument)`")
+    for text in values.get("thread_safe", ()):
+        if _THREAD_SAFE.fullmatch(text) is None:
+            raise ConfigError(f"{where}: `thread-safe`: {text!r} is not `package.module:Name` or `package.module:*`")
+    if "reproducible" in table:
+        if not isinstance(table["reproducible"], bool):
+            raise ConfigError(f"{where}: `reproducible` must be true or false")
+        values["reproducible"] = table["reproducible"]
     if "per-file-ignores" in table:
         raw = table["per-file-ignores"]
         if not isinstance(raw, dict):
@@ -119,6 +147,38 @@ def settings_from_table(table: Mapping[str, object], *, root: str, where: str, k
     if "numba-version" in table:
         values["numba_version"] = parse_version(table["numba-version"], where)
     return Settings(**values)
+
+
+_ENTRY_POINT = re.compile(r"[A-Za-z_][\w.]*(?::[A-Za-z_][\w.]*)?(?:\(\s*(?:[A-Za-z_]\w*|\d+)\s*\))?")
+_THREAD_SAFE = re.compile(r"[A-Za-z_][\w.]*:(?:\*|[A-Za-z_][\w.]*)")
+
+
+def entry_point_spec(text: str) -> EntryPointSpec:
+    """`mylib.spawn` (the callable is `target=` or the first argument), `mylib.util:spawn(target)`
+    (by name, or first), `mylib.util:spawn(1)` (by position)."""
+    head, _, argument = text.partition("(")
+    dotted = head.strip().replace(":", ".")
+    argument = argument.rstrip(") ").strip()
+    if argument.isdigit():
+        return EntryPointSpec(dotted, None, int(argument))
+    return EntryPointSpec(dotted, argument or "target", 0)
+
+
+def ignored_codes(path: str, settings: Settings) -> set[str]:
+    """Codes per-file-ignores switches off for this file (globs relative to the config's folder)."""
+    if not settings.per_file_ignores:
+        return set()
+    absolute = Path(path).absolute()
+    try:
+        relative = absolute.relative_to(Path(settings.root).absolute()).as_posix()
+    except ValueError:
+        relative = absolute.as_posix()
+    ignored: set[str] = set()
+    for pattern, codes in settings.per_file_ignores:
+        spec = pathspec.GitIgnoreSpec.from_lines([pattern])
+        if spec.match_file(relative) or spec.match_file(Path(path).name):
+            ignored.update(codes)
+    return ignored
 
 
 def parse_version(value: object, where: str) -> tuple[int, ...]:

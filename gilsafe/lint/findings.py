@@ -7,13 +7,27 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True, order=True)
 class ThreadEntry:
-    """Why a piece of code runs in a thread: the call (or class) that starts it and its line."""
+    """Why a piece of code runs in a thread: the call (or class) that starts it, its line, and its
+    file when that is not the finding's."""
 
     description: str
     line: int
+    path: str = ""
 
     def __str__(self) -> str:
         return f"{self.description} at line {self.line}"
+
+
+@dataclass(frozen=True, order=True)
+class ChainLink:
+    """One call on the way from a thread entry to a finding: `workers.py:12 run()`."""
+
+    path: str
+    line: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} {self.text}"
 
 
 @dataclass(frozen=True)
@@ -35,28 +49,36 @@ class Finding:
     end_column: int = 0
     entry: ThreadEntry | None = field(default=None, compare=False)
     fix: Fix | None = field(default=None, compare=False)
+    # The entry and the calls from it down to the finding, when they cross files:
+    # `app.py:40 Thread(target=run) -> workers.py:12 run()` (then the finding, cache.py:33).
+    chain: tuple[ChainLink, ...] = field(default=(), compare=False)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["entry"] = asdict(self.entry) if self.entry else None
         data["fix"] = asdict(self.fix) if self.fix else None
+        data["chain"] = [asdict(link) for link in self.chain]
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> Finding:
         data = dict(data)
-        entry, fix = data.pop("entry"), data.pop("fix")
+        entry, fix, chain = data.pop("entry"), data.pop("fix"), data.pop("chain", [])
         return cls(
             **data,
             entry=ThreadEntry(**entry) if entry else None,
             fix=Fix(**fix) if fix else None,
+            chain=tuple(ChainLink(**link) for link in chain),
         )
 
     @property
     def full_message(self) -> str:
         if self.entry is None:
             return self.message
-        return f"{self.message} (runs in a thread via {self.entry})"
+        if not self.chain:
+            return f"{self.message} (runs in a thread via {self.entry})"
+        steps = " -> ".join(str(link) for link in self.chain)
+        return f"{self.message} (runs in a thread: {steps} -> {self.path}:{self.line})"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pathspec
 
-from gilsafe.findings import FileError
+from gilsafe.lint.findings import FileError
 
 SKIPPED_FOLDERS = frozenset(
     {

@@ -24,6 +24,7 @@ class Suppressions:
     by_line: dict[int, frozenset[str]] = field(default_factory=dict)
     whole_file: frozenset[str] = frozenset()
     whole_file_lines: dict[str, int] = field(default_factory=dict)  # file-ignore code -> its line
+    columns: dict[int, int] = field(default_factory=dict)  # line -> the column its comment starts at (1-based)
 
     def covers(self, code: str, lines: range) -> bool:
         return self.covering(code, lines) is not None
@@ -51,11 +52,15 @@ class Suppressions:
 
 def comments(text: str) -> dict[int, str]:
     """Real comments by line (not `#` inside strings)."""
-    found: dict[int, str] = {}
+    return {line: comment for line, (_, comment) in _comment_tokens(text).items()}
+
+
+def _comment_tokens(text: str) -> dict[int, tuple[int, str]]:
+    found: dict[int, tuple[int, str]] = {}
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
             if token.type == tokenize.COMMENT:
-                found[token.start[0]] = token.string
+                found[token.start[0]] = (token.start[1] + 1, token.string)
     except (tokenize.TokenError, SyntaxError, IndentationError):
         pass
     return found
@@ -64,7 +69,7 @@ def comments(text: str) -> dict[int, str]:
 def read_suppressions(text: str) -> Suppressions:
     result = Suppressions()
     whole: set[str] = set()
-    for line, comment in comments(text).items():
+    for line, (column, comment) in _comment_tokens(text).items():
         codes: set[str] = set()
         noqa = _NOQA.search(comment)
         if noqa:
@@ -79,5 +84,7 @@ def read_suppressions(text: str) -> Suppressions:
                 codes |= _codes(match.group("codes"))
         if codes:
             result.by_line[line] = frozenset(codes)
+        if codes or line in result.whole_file_lines.values():
+            result.columns[line] = column
     result.whole_file = frozenset(whole)
     return result

@@ -1,0 +1,1 @@
+"""gilsafe lint: files -> module summaries -> the project pass -> rules -> findings -> formatters."""

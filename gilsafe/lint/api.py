@@ -1,0 +1,296 @@
+"""The public API: lint paths (a whole project), one source, or an in-memory project. The CLI is a
+thin layer over this."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gilsafe.atomic import write_atomically
+from gilsafe.lint.cache import AnalysisCache, cache_key
+from gilsafe.lint.config import ALWAYS_ON, Settings, SettingsResolver, ignored_codes
+from gilsafe.lint.discovery import discover
+from gilsafe.lint.engine import FileAnalysis, analyse_file, check_project, digest_of, internal_error, place, unsuppressed
+from gilsafe.lint.findings import FileError, FileResult, Finding
+from gilsafe.lint.rule import Rule, SyntaxRule
+from gilsafe.lint.source import encoding_of
+from gilsafe.lint.suppressions import NOQA_CODES, comments
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are generated code; parsing them would stall a run
+# Below this many files to analyse, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 16
+UNUSED_SUPPRESSION = "GS001"
+
+
+@dataclass
+class LintReport:
+    results: list[FileResult] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return sorted(f for result in self.results for f in result.findings)
+
+    @property
+    def fixed(self) -> list[FileResult]:
+        return [r for r in self.results if r.fixed_source is not None]
+
+
+def _rules() -> tuple[list[type[SyntaxRule]], list[type[Rule]]]:
+    from gilsafe.rules import ALL_RULES
+
+    syntax = [rule for rule in ALL_RULES.values() if issubclass(rule, SyntaxRule)]
+    project = [rule for rule in ALL_RULES.values() if not issubclass(rule, SyntaxRule) and rule.code != UNUSED_SUPPRESSION]
+    return syntax, project
+
+
+def module_name_of(path: Path) -> tuple[str, bool]:
+    """The dotted name a file is imported by: its folders up to the last one holding `__init__.py`."""
+    path = path.absolute()
+    is_package = path.name == "__init__.py"
+    parts = [] if is_package else [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    name = ".".join(parts) or path.parent.name
+    return (name + "@stub" if path.suffix == ".pyi" else name), is_package
+
+
+def _unique_names(paths: Sequence[Path]) -> dict[Path, tuple[str, bool]]:
+    """Module names, made unique: two scripts both called `utils.py` in unrelated folders are
+    different modules, and neither can be imported by the other's name."""
+    names: dict[Path, tuple[str, bool]] = {}
+    seen: dict[str, int] = {}
+    for path in paths:
+        name, is_package = module_name_of(path)
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        names[path] = (f"{name}@{count + 1}" if count else name, is_package)
+    return names
+
+
+# -- one source, or an in-memory project ----------------------------------------------------------
+
+
+def lint_source(source: bytes | str, settings: Settings | None = None, *, path: str = "<string>", fix: bool = False) -> FileResult:
+    """Lint one module's source as a project of one file. With `fix`, `fixed_source` holds the fixed
+    bytes if anything changed."""
+    report = lint_sources({path: source}, settings, fix=fix)
+    return report.results[0]
+
+
+def lint_sources(files: Mapping[str, bytes | str], settings: Settings | None = None, *, fix: bool = False) -> LintReport:
+    """Lint an in-memory project: path -> source. Module names come from the paths
+    (`pkg/__init__.py` and `pkg/mod.py` make `pkg` and `pkg.mod`)."""
+    settings = settings or Settings()
+    data = {path: source.encode() if isinstance(source, str) else source for path, source in files.items()}
+    packages = {str(Path(p).parent) for p in data if Path(p).name == "__init__.py"}
+    syntax_rules, project_rules = _rules()
+    analyses = []
+    for path, source in data.items():
+        name, is_package = _memory_module_name(path, packages)
+        analyses.append(analyse_file(path, source, settings, syntax_rules, module_name=name, is_package=is_package, fix=fix))
+    return _finish(analyses, lambda _: settings, project_rules, data.get)
+
+
+def _memory_module_name(path: str, packages: set[str]) -> tuple[str, bool]:
+    pure = Path(path)
+    is_package = pure.name == "__init__.py"
+    parts = [] if is_package else [pure.stem]
+    folder = pure.parent
+    while str(folder) in packages and str(folder) not in (".", ""):
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts) or pure.stem, is_package
+
+
+# -- paths -----------------------------------------------------------------------------------------
+
+
+_worker_cache: AnalysisCache | None = None
+
+
+def _warm_worker(cache_folder: str | None) -> None:
+    """Runs once per worker process: load the rules and the parser before the first file."""
+    global _worker_cache
+    import libcst
+
+    libcst.parse_module("import threading\n")
+    _rules()
+    _worker_cache = AnalysisCache(Path(cache_folder)) if cache_folder else None
+
+
+def _analyse_in_worker(job: tuple[Path, Settings, str, bool, bool]) -> FileAnalysis:
+    path, settings, name, is_package, fix = job
+    return analyse_path(path, settings, module_name=name, is_package=is_package, fix=fix, cache=_worker_cache)
+
+
+def read_source(path: Path) -> bytes | FileError:
+    name = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return FileError(name, f"skipped: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES / 1e6:.0f} MB limit for a source file")
+        return path.read_bytes()
+    except OSError as error:
+        return FileError(name, f"cannot read: {error.strerror or error}")
+
+
+def analyse_path(path: Path, settings: Settings, *, module_name: str, is_package: bool, fix: bool = False, cache: AnalysisCache | None = None) -> FileAnalysis:
+    name = str(path)
+    source = read_source(path)
+    if isinstance(source, FileError):
+        return FileAnalysis(name, "", None, error=source)
+    digest = digest_of(source)
+    key = cache_key(name, digest, settings.fingerprint(), module_name)
+    if cache is not None and not fix:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    syntax_rules, _ = _rules()
+    try:
+        analysis = analyse_file(name, source, settings, syntax_rules, module_name=module_name, is_package=is_package, fix=fix)
+    except Exception as error:  # analyse_file reports its own failures; this is the last guard
+        return FileAnalysis(name, digest, None, [internal_error(name, error)])
+    if cache is not None and analysis.fixed_source is None:
+        cache.put(key, analysis)
+    return analysis
+
+
+def lint_paths(
+    paths: Sequence[str],
+    *,
+    config: Path | None = None,
+    overrides: Mapping[str, object] | None = None,
+    fix: bool = False,
+    jobs: int | None = None,
+    cache_folder: Path | None = None,
+) -> LintReport:
+    """Lint files and folders as one project. Results come back in path order."""
+    from gilsafe.rules import ALL_RULES
+
+    resolver = SettingsResolver(ALL_RULES, config, overrides)
+    first = resolver.for_path(Path(paths[0]) if paths else Path.cwd())
+    found = discover(paths, first.exclude, Path(first.root))
+    report = LintReport(errors=list(found.errors))
+    names = _unique_names(found.files)
+    jobs_list = [(path, resolver.for_path(path), *names[path], fix) for path in found.files]
+    cache = AnalysisCache(cache_folder) if cache_folder is not None else None
+    analyses: dict[int, FileAnalysis] = {}
+    if cache is not None and not fix:
+        # A warm run is answered from the cache here, without paying for worker processes.
+        for index, (path, settings, name, is_package, _) in enumerate(jobs_list):
+            source = read_source(path)
+            if isinstance(source, bytes):
+                cached = cache.get(cache_key(str(path), digest_of(source), settings.fingerprint(), name))
+                if cached is not None:
+                    analyses[index] = cached
+    todo = [index for index in range(len(jobs_list)) if index not in analyses]
+    workers = max(1, min(jobs or os.cpu_count() or 1, 64))
+    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        chunk = max(1, len(todo) // (workers * 8))
+        folder = str(cache_folder) if cache_folder is not None else None
+        with ProcessPoolExecutor(workers, initializer=_warm_worker, initargs=(folder,)) as pool:
+            for index, analysis in zip(todo, pool.map(_analyse_in_worker, [jobs_list[i] for i in todo], chunksize=chunk)):
+                analyses[index] = analysis
+    else:
+        for index in todo:
+            path, settings, name, is_package, _ = jobs_list[index]
+            analyses[index] = analyse_path(path, settings, module_name=name, is_package=is_package, fix=fix, cache=cache)
+    settings_by_path = {str(path): settings for path, settings, *_ in jobs_list}
+    _, project_rules = _rules()
+
+    def read(path: str) -> bytes | None:
+        source = read_source(Path(path))
+        return source if isinstance(source, bytes) else None
+
+    finished = _finish([analyses[i] for i in range(len(jobs_list))], settings_by_path.__getitem__, project_rules, read)
+    report.results = finished.results
+    report.errors.extend(finished.errors)
+    return report
+
+
+def _finish(analyses: Sequence[FileAnalysis], settings_for, project_rules, read) -> LintReport:
+    """The project pass, placing, suppressions and per-file ignores, and one FileResult per file."""
+    readable = [a for a in analyses if a.error is None]
+    reports, link_errors = check_project(readable, settings_for, project_rules)
+    placed, place_errors = place(reports, read)
+    by_path: dict[str, list[Finding]] = {}
+    for finding in placed:
+        by_path.setdefault(finding.path, []).append(finding)
+    report = LintReport()
+    for analysis in analyses:
+        if analysis.error is not None:
+            result = FileResult(analysis.path, [], analysis.error)
+            report.results.append(result)
+            report.errors.append(analysis.error)
+            continue
+        settings = settings_for(analysis.path)
+        findings = analysis.findings + link_errors.get(analysis.path, []) + place_errors.get(analysis.path, []) + by_path.get(analysis.path, [])
+        findings = sorted(set(findings))
+        enabled = settings.enabled_codes(settings.known_codes)
+        findings = unsuppressed(findings, analysis.suppressions, enabled, analysis.path)
+        ignored = ignored_codes(analysis.path, settings)
+        if ignored:
+            findings = [f for f in findings if f.code == ALWAYS_ON or not any(f.code.startswith(c) for c in ignored)]
+        result = FileResult(analysis.path, sorted(findings), None, analysis.fixed_source, analysis.original_source)
+        report.results.append(result)
+    report.results.sort(key=lambda r: r.path)
+    return report
+
+
+def write_fixes(results: Iterable[FileResult]) -> int:
+    """Write fixed files atomically; returns how many were written."""
+    written = 0
+    for result in results:
+        if result.fixed_source is not None and result.fixed_source != result.original_source:
+            write_atomically(Path(result.path), result.fixed_source)
+            written += 1
+    return written
+
+
+def unified_diff(result: FileResult) -> str:
+    before = (result.original_source or b"").decode("utf-8", "replace").splitlines(keepends=True)
+    after = (result.fixed_source or b"").decode("utf-8", "replace").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(before, after, f"a/{result.path}", f"b/{result.path}"))
+
+
+def add_noqa(findings: Iterable[Finding]) -> int:
+    """Append `# noqa: CODE` to each finding's line (merging into an existing noqa); returns the count."""
+    by_file: dict[str, dict[int, set[str]]] = {}
+    for finding in findings:
+        if finding.code not in (ALWAYS_ON, UNUSED_SUPPRESSION):  # a stale comment wants removing, not another one
+            by_file.setdefault(finding.path, {}).setdefault(finding.line, set()).add(finding.code)
+    added = 0
+    for path, lines_codes in by_file.items():
+        source = Path(path).read_bytes()
+        encoding = encoding_of(source)
+        text = source.decode(encoding)
+        existing = comments(text)
+        lines = text.splitlines(keepends=True)
+        for number, codes in lines_codes.items():
+            line = lines[number - 1]
+            body = line.rstrip("\r\n")
+            ending = line[len(body):]
+            comment = existing.get(number, "")
+            match = NOQA_CODES.search(comment)
+            if comment and re.search(r"#\s*noqa(?!:)", comment, re.IGNORECASE):
+                continue  # a bare noqa already silences everything on the line
+            if match:
+                have = {c.strip() for c in re.split(r"[\s,]+", match.group("codes")) if c.strip()}
+                new = sorted(codes - have)
+                if not new:
+                    continue
+                body = body.replace(match.group(0), match.group(0) + ", " + ", ".join(new), 1)
+            else:
+                body = f"{body}  # noqa: {', '.join(sorted(codes))}"
+            lines[number - 1] = body + ending
+            added += len(codes)
+        write_atomically(Path(path), "".join(lines).encode(encoding))
+    return added

@@ -1,0 +1,52 @@
+"""Phrases the rules' messages share: how a piece of state and a lock are named, and which
+thread entry a finding names. Rules build messages from these and from `Quote`s of the code."""
+
+from __future__ import annotations
+
+from gilsafe.lint.rule import Quote
+from gilsafe.lint.summaries.accesses import Access
+from gilsafe.lint.summaries.keys import LockId, StateKind
+from gilsafe.lint.summaries.module import ModuleSummary
+from gilsafe.lint.summaries.project import MAIN, Overlap, ProjectFacts
+
+
+def state(project: ProjectFacts, module: ModuleSummary, access: Access) -> tuple[str | Quote, ...]:
+    """`global `n``, `` `self.n` (shared by every thread using this `Stats`) ``, ... The kind is
+    the project's: an argument every caller passes the same global for is that global."""
+    key = project.canonical(access.key)
+    code: tuple[str | Quote, ...] = ("`", Quote(module.path, access.target, width=40), "`") if access.target is not None else (f"`{key.label}`",)
+    if key.kind is StateKind.GLOBAL:
+        return ("global ", *code)
+    if key.kind is StateKind.FIELD:
+        return (*code, f" (shared by every thread using this `{key.owner.rsplit('.', 1)[-1]}`)")
+    if key.kind is StateKind.CLOSURE:
+        return ("closure variable ", *code)
+    return ("argument ", *code)
+
+
+def code(module: ModuleSummary, anchor: int, width: int = 40) -> tuple[str | Quote, ...]:
+    return ("`", Quote(module.path, anchor, width=width), "`")
+
+
+def where(module_path: str, anchor: int) -> Quote:
+    return Quote(module_path, anchor, "where")
+
+
+def locks(held: frozenset[LockId]) -> str:
+    return ", ".join(f"`{lock.label}`" for lock in sorted(held))
+
+
+def trace_for(project: ProjectFacts, access: Access, overlap: Overlap | None = None):
+    """The entry that makes the access run in a thread (the one an overlap names first, else any)."""
+    if overlap is not None and overlap.first != MAIN:
+        return project.trace(access.function, overlap.first)
+    return project.any_trace(access.function)
+
+
+def runner(project: ProjectFacts, entry: int) -> str:
+    """`threading.Thread(target=work)` or `the main thread` for the other side of an overlap."""
+    if entry == MAIN:
+        return "code outside any thread entry"
+    return project.entries[entry].description
+
+

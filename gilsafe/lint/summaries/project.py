@@ -1,0 +1,954 @@
+"""The project pass: links the module summaries of everything linted together.
+
+In order: symbols (modules, functions, classes, re-exports through `__init__`), the class hierarchy,
+canonical state keys, what each piece of state holds, which lock candidates are locks, the call
+graph (including constructors, dunder methods, properties and methods of objects held in state),
+the thread entries (with the conditions modules could not decide), the thread contexts that reach
+each function with the chain of calls that leads there, and the locks each function's callers hold.
+Rules read the result through `ProjectFacts`; nothing here knows about rule codes.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from gilsafe.lint.summaries.accesses import Access, AccessKind
+from gilsafe.lint.summaries.calls import CallSite, Event, EventKind
+from gilsafe.lint.summaries.entries import Condition, EntryKind, EntrySite
+from gilsafe.lint.summaries.keys import (
+    Anchor,
+    Dispatch,
+    FunctionId,
+    HeldMethod,
+    LockId,
+    Method,
+    Qualified,
+    Ref,
+    Returned,
+    StateKey,
+    StateKind,
+)
+from gilsafe.lint.rule import Trace
+from gilsafe.lint.summaries.module import ClassFacts, FunctionFacts, ModuleSummary
+from gilsafe.lint.summaries.state import ANY_FUNCTION, IMPORTED
+from gilsafe.lint.summaries.values import ValueKind, ValueSource
+
+LOCK_FACTORIES = frozenset(
+    {
+        "threading.Lock", "threading.RLock", "threading.Condition", "threading.Semaphore", "threading.BoundedSemaphore",
+        "_thread.allocate_lock", "_thread.LockType", "_thread.RLock", "multiprocessing.Lock", "multiprocessing.RLock",
+        "multiprocessing.synchronize.Lock", "multiprocessing.synchronize.RLock", "threading._RLock", "threading._PyRLock",
+    }
+)
+THREAD_LOCAL_FACTORIES = frozenset({"threading.local", "_threading_local.local"})
+EXECUTOR_FACTORIES = frozenset(
+    {
+        "concurrent.futures.ThreadPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor",
+        "multiprocessing.pool.ThreadPool", "multiprocessing.dummy.Pool", "multiprocessing.dummy.Pool",
+    }
+)
+NOT_THREAD_EXECUTORS = frozenset(
+    {"concurrent.futures.ProcessPoolExecutor", "multiprocessing.Pool", "multiprocessing.pool.Pool", "concurrent.futures.process.ProcessPoolExecutor"}
+)
+THREAD_BASES = frozenset({"threading.Thread", "threading.Timer"})
+THREADING_MIXINS = frozenset({"socketserver.ThreadingMixIn", "http.server.ThreadingHTTPServer", "socketserver.ThreadingTCPServer"})
+CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "setUp", "__set_name__"})
+HANDLER_METHODS = re.compile(r"^(handle|setup|finish|do_[A-Z]+|process_request|handle_one_request)$")
+# Names that read as locks when gilsafe cannot see where the object was made (a parameter, say).
+LOCK_NAME = re.compile(r"(?i)(lock|mutex|^_*cond|_cond|condition|_cv|^_*cv|semaphore|_sem)$")
+NOT_LOCK_NAME = re.compile(r"(?i)(block|clock|unlock|deadlock|flock|_lockfile|is_locked)$")
+EXECUTOR_NAME = re.compile(r"(?i)(executor|thread_?pool|workers?_?pool)$")
+ARRAY_MAKERS = frozenset(
+    {
+        "zeros", "empty", "ones", "full", "arange", "array", "asarray", "ascontiguousarray", "linspace", "zeros_like",
+        "empty_like", "ones_like", "full_like", "copy", "frombuffer", "fromiter", "concatenate", "stack", "eye",
+        "identity", "tensor", "as_tensor", "from_numpy", "rand", "randn", "randint", "random", "normal", "uniform",
+        "standard_normal", "load", "ndarray", "Tensor",
+    }
+)
+ARRAY_TYPES = {"numpy.ndarray": "numpy", "numpy.typing.NDArray": "numpy", "torch.Tensor": "torch", "cupy.ndarray": "cupy"}
+CONTAINERS = {
+    "builtins.list": "list", "builtins.dict": "dict", "builtins.set": "set", "collections.deque": "list",
+    "collections.defaultdict": "dict", "collections.OrderedDict": "dict", "collections.Counter": "dict",
+    "weakref.WeakSet": "set", "weakref.WeakValueDictionary": "dict", "weakref.WeakKeyDictionary": "dict",
+}
+
+
+MAIN = -1  # the program's own thread, in Overlap
+
+
+class Overlap(NamedTuple):
+    """Two accesses may run at once: under entries `first` and `second` (MAIN for the program's
+    own thread; the same entry twice when it runs in several threads at once)."""
+
+    first: int
+    second: int
+
+
+# Kinds of access that write the state or change a container's contents.
+WRITES = frozenset({AccessKind.RMW, AccessKind.STORE, AccessKind.CHANGE, AccessKind.CHECK_THEN_ACT, AccessKind.INPLACE})
+
+
+class ContextKind(enum.Enum):
+    THREAD = "thread"  # code a thread entry runs
+    API = "api"  # public API declared thread-safe: many threads call it at once
+    MAIN = "main"  # code run by the program's own thread(s) outside any entry gilsafe sees
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A resolved thread entry: what runs in a thread, and why gilsafe thinks so."""
+
+    index: int
+    kind: EntryKind | str  # EntryKind, or "subclass" / "api" for what the project pass adds
+    module: str  # path of the module where it is started (or declared)
+    anchor: Anchor
+    description: str
+    targets: tuple[FunctionId, ...]
+    repeated: bool
+    starter: FunctionId | None
+    start: Anchor
+    join: Anchor | None
+    context: ContextKind = ContextKind.THREAD
+    # Each run has an object of its own (a Thread subclass's `self`, a request handler): the
+    # fields of this class are not shared between its runs.
+    instance_class: str | None = None
+
+
+class Link(NamedTuple):
+    """One step of a chain of calls: `caller` calls on to the next function at `anchor`."""
+
+    function: FunctionId
+    anchor: Anchor
+    path: str
+
+
+@dataclass
+class ProjectSettings:
+    lock_names: frozenset[str] = frozenset()
+    thread_safe: tuple[str, ...] = ()  # "pkg.mod:Class", "pkg.api:*"
+    reproducible: bool = False  # the project relies on seeding the process-wide random state
+
+
+class ProjectFacts:
+    """Everything the rules ask about the linked project."""
+
+    def __init__(self, summaries: Iterable[ModuleSummary], settings: ProjectSettings | None = None) -> None:
+        self.settings = settings or ProjectSettings()
+        self.summaries: list[ModuleSummary] = list(summaries)
+        self.modules: dict[str, ModuleSummary] = {}
+        for summary in self.summaries:
+            self.modules.setdefault(summary.name, summary)
+        self.functions: dict[FunctionId, FunctionFacts] = {}
+        self.function_module: dict[FunctionId, ModuleSummary] = {}
+        self.by_dotted: dict[str, FunctionId] = {}
+        self.classes: dict[str, ClassFacts] = {}
+        self.class_module: dict[str, ModuleSummary] = {}
+        self._symbols()
+        self._resolve_memo: dict[str, object] = {}
+        self._hierarchy()
+        self._canonical_memo: dict[StateKey, StateKey] = {}
+        self._parameters_ready = False  # until the call graph says what parameters hold
+        self.parameters: dict[tuple[FunctionId, str], list[object]] = defaultdict(list)
+        self._binding: set[StateKey] = set()
+        self._function_ids: dict[str, FunctionId] = {}
+        self.values: dict[StateKey, list[ValueSource]] = defaultdict(list)
+        self._gather_values()
+        self.locks: set[LockId] = set()
+        self._recognise_locks()
+        self._call_graph()
+        # What parameters hold is known from the call graph; with it, methods of objects passed
+        # as arguments resolve, so the graph is built once more.
+        self._bind_parameters()
+        self._call_graph()
+        self.entries: list[Entry] = []
+        self._resolve_entries()
+        # function -> entry index -> the call that reached it first (None for the entry's target)
+        self.reached_by: dict[FunctionId, dict[int, Link | None]] = defaultdict(dict)
+        self._contexts()
+        self.main: set[FunctionId] = set()
+        self._main_reach()
+        self.held_by_callers: dict[FunctionId, frozenset[LockId]] = {}
+        self._caller_locks()
+        self.accesses: dict[StateKey, list[tuple[ModuleSummary, Access]]] = defaultdict(list)
+        self._index_accesses()
+        self._constructor_memo: dict[FunctionId, bool] = {}
+        self._writers_memo: dict[StateKey, list[tuple[ModuleSummary, Access]]] = {}
+        self._locks_by_owner: dict[tuple[StateKind, str], set[LockId]] | None = None
+        self._guard_memo: dict[StateKey, list[tuple[ModuleSummary, Access]]] = {}
+        self.seeds_global_random = any(
+            event.kind is EventKind.SEEDS_GLOBAL_RANDOM for summary in self.summaries for event in summary.events
+        )
+
+    # -- symbols -------------------------------------------------------------------------------
+
+    def _symbols(self) -> None:
+        for summary in self.summaries:
+            for function in summary.functions:
+                self.functions[function.id] = function
+                self.function_module[function.id] = summary
+                self.by_dotted.setdefault(f"{summary.name}.{function.id.qualname}" if summary.name else function.id.qualname, function.id)
+            self.functions[FunctionId(summary.name, "<module>")] = FunctionFacts(FunctionId(summary.name, "<module>"), 0, None, "<module>", (), ())
+            self.function_module[FunctionId(summary.name, "<module>")] = summary
+            for klass in summary.classes:
+                self.classes.setdefault(klass.dotted, klass)
+                self.class_module.setdefault(klass.dotted, summary)
+
+    def resolve(self, dotted: str, _seen: frozenset[str] = frozenset()) -> object:
+        """What a dotted name denotes in the project: a FunctionId, a ClassFacts, a ModuleSummary,
+        a ("global", module, name) triple, or None (outside the linted tree)."""
+        if dotted in self._resolve_memo:
+            return self._resolve_memo[dotted]
+        found = self._resolve(dotted, _seen)
+        self._resolve_memo[dotted] = found
+        return found
+
+    def _resolve(self, dotted: str, seen: frozenset[str]) -> object:
+        if dotted in seen:
+            return None
+        seen = seen | {dotted}
+        if dotted in self.by_dotted:
+            return self.by_dotted[dotted]
+        if dotted in self.classes:
+            return self.classes[dotted]
+        if dotted in self.modules:
+            return self.modules[dotted]
+        parts = dotted.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            prefix = ".".join(parts[:cut])
+            rest = parts[cut:]
+            if prefix in self.classes:
+                klass = self.classes[prefix]
+                if len(rest) == 1:
+                    method = self.lookup_method(klass.dotted, rest[0])
+                    if method is not None:
+                        return method
+                return None
+            module = self.modules.get(prefix)
+            if module is None:
+                continue
+            head = rest[0]
+            if head in module.imports:
+                return self.resolve(".".join([module.imports[head], *rest[1:]]), seen)
+            if head in module.globals:
+                if len(rest) == 1:
+                    return ("global", module.name, head)
+                return None
+            for star in module.star_imports:
+                found = self.resolve(".".join([star, *rest]), seen)
+                if found is not None:
+                    return found
+            return None
+        return None
+
+    # -- classes -------------------------------------------------------------------------------
+
+    def _hierarchy(self) -> None:
+        self.bases: dict[str, list[str]] = {}
+        self.subclasses: dict[str, set[str]] = defaultdict(set)
+        for dotted, klass in self.classes.items():
+            resolved = []
+            for base in klass.bases:
+                target = self.resolve(base)
+                resolved.append(target.dotted if isinstance(target, ClassFacts) else base)
+            self.bases[dotted] = resolved
+        self._mro: dict[str, list[str]] = {}
+        for dotted in self.classes:
+            for ancestor in self.mro(dotted)[1:]:
+                self.subclasses[ancestor].add(dotted)
+
+    def mro(self, dotted: str) -> list[str]:
+        """The class and its ancestors, nearest first (project classes and external names)."""
+        found = self._mro.get(dotted)
+        if found is not None:
+            return found
+        order: list[str] = []
+        stack = [dotted]
+        visiting = set()
+        while stack:
+            current = stack.pop(0)
+            if current in visiting:
+                continue
+            visiting.add(current)
+            order.append(current)
+            stack = list(self.bases.get(current, ())) + stack
+        self._mro[dotted] = order
+        return order
+
+    def is_subclass(self, dotted: str, of: frozenset[str]) -> bool:
+        return any(ancestor in of for ancestor in self.mro(dotted))
+
+    def lookup_method(self, class_dotted: str, name: str, *, skip_first: bool = False) -> FunctionId | None:
+        for ancestor in self.mro(class_dotted)[1 if skip_first else 0:]:
+            klass = self.classes.get(ancestor)
+            if klass is not None and name in klass.methods:
+                return FunctionId(klass.id.module, f"{klass.id.qualname}.{name}")
+        return None
+
+    def methods_for(self, method: Method) -> list[FunctionId]:
+        target = self.resolve(method.owner) if method.owner not in self.classes else self.classes[method.owner]
+        if not isinstance(target, ClassFacts):
+            return []
+        owner = target.dotted
+        if method.dispatch is Dispatch.SUPER:
+            found = self.lookup_method(owner, method.name, skip_first=True)
+            return [found] if found is not None else []
+        found = self.lookup_method(owner, method.name)
+        result = [found] if found is not None else []
+        if method.dispatch is Dispatch.VIRTUAL:
+            for sub in self.subclasses.get(owner, ()):
+                klass = self.classes[sub]
+                if method.name in klass.methods:
+                    result.append(FunctionId(klass.id.module, f"{klass.id.qualname}.{method.name}"))
+        return result
+
+    def root_class(self, dotted: str) -> str:
+        """The class whose fields a class's fields are: up the first-base chain of project classes."""
+        current = dotted
+        seen = {current}
+        while True:
+            bases = [b for b in self.bases.get(current, ()) if b in self.classes and b not in seen]
+            if not bases:
+                return current
+            current = bases[0]
+            seen.add(current)
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def canonical(self, key: StateKey) -> StateKey:
+        found = self._canonical_memo.get(key)
+        if found is None:
+            found = self._canonical_memo[key] = self._canonical(key)
+        return found
+
+    def _canonical(self, key: StateKey) -> StateKey:
+        if key.kind is StateKind.ARGUMENT:
+            return self._bound_argument(key)
+        if key.kind is StateKind.FIELD:
+            root = self.root_class(key.owner) if key.owner in self.classes else key.owner
+            return key._replace(owner=root) if root != key.owner else key
+        if key.kind is not StateKind.GLOBAL or not key.owner.startswith(IMPORTED):
+            return key
+        target = key.owner[len(IMPORTED):]
+        attributes = []
+        path = list(key.path)
+        while path and path[0] != "[]":
+            attributes.append(path.pop(0))
+        # `import pkg.state as st; st.CACHE`: the longest dotted prefix that is a global of the tree
+        for cut in range(len(attributes), -1, -1):
+            dotted = ".".join([target, *attributes[:cut]])
+            found = self.resolve(dotted)
+            if isinstance(found, tuple) and found[0] == "global":
+                return StateKey(StateKind.GLOBAL, found[1], found[2], tuple(attributes[cut:] + path))
+            if isinstance(found, ClassFacts) and cut < len(attributes):
+                return StateKey(StateKind.FIELD, self.root_class(found.dotted), attributes[cut], tuple(attributes[cut + 1:] + path))
+        if attributes:
+            return StateKey(StateKind.GLOBAL, target, attributes[0], tuple(attributes[1:] + path))
+        module, _, name = target.rpartition(".")
+        return StateKey(StateKind.GLOBAL, module, name, tuple(path))
+
+    def _bound_argument(self, key: StateKey) -> StateKey:
+        """An argument every caller passes the same state for is that state (a list handed to
+        two threads is shared by them)."""
+        if not self._parameters_ready or key.owner == ANY_FUNCTION or key in self._binding:
+            return key
+        function = self._function_id(key.owner)
+        passed = self.parameters.get((function, key.name)) if function is not None else None
+        if not passed or not all(isinstance(value, StateKey) for value in passed):
+            return key
+        self._binding.add(key)
+        try:
+            targets = {self.canonical(value) for value in passed}
+        finally:
+            self._binding.discard(key)
+        if len(targets) != 1:
+            return key
+        target = targets.pop()
+        return target._replace(path=target.path + key.path)
+
+    def _function_id(self, text: str) -> FunctionId | None:
+        found = self._function_ids.get(text)
+        if found is None and not self._function_ids:
+            self._function_ids.update({str(function): function for function in self.functions})
+            found = self._function_ids.get(text)
+        return found
+
+    def _gather_values(self) -> None:
+        for summary in self.summaries:
+            for key, sources in summary.values.items():
+                self.values[self.canonical(key)].extend(sources)
+
+    def sources(self, key: StateKey, _depth: int = 0) -> list[ValueSource]:
+        key = self.canonical(key)
+        found = self.values.get(key, [])
+        if key.kind is StateKind.ARGUMENT and not key.path and self._parameters_ready and _depth < 4:
+            function = self._function_id(key.owner)
+            extra = []
+            for value in self.parameters.get((function, key.name), ()):
+                if isinstance(value, StateKey):
+                    extra.extend(self.sources(value, _depth + 1))
+                elif isinstance(value, ValueSource):
+                    extra.append(value)
+            if extra:
+                return found + extra
+        return found
+
+    def made_by(self, key: StateKey) -> set[str]:
+        """The dotted names of what was called to make the state (classes resolved through imports)."""
+        found = set()
+        for source in self.sources(key):
+            if source.kind in (ValueKind.CALL, ValueKind.ANNOTATION) and isinstance(source.ref, Qualified):
+                target = self.resolve(source.ref.name)
+                found.add(target.dotted if isinstance(target, ClassFacts) else source.ref.name)
+        return found
+
+    def instance_classes(self, key: StateKey) -> set[str]:
+        """Project classes whose instances the state holds."""
+        return {name for name in self.made_by(key) if name in self.classes}
+
+    def value_kind(self, key: StateKey) -> str | None:
+        """"numpy", "torch", "cupy", "list", "dict", "set" for what made the state (or the container
+        it indexes), else None."""
+        container = key.container
+        kinds = set()
+        for source in self.sources(container):
+            if source.kind is ValueKind.LIST:
+                kinds.add("list")
+            elif source.kind is ValueKind.DICT:
+                kinds.add("dict")
+            elif source.kind is ValueKind.SET:
+                kinds.add("set")
+            elif source.kind is ValueKind.CALL and isinstance(source.ref, Method) and source.ref.owner.split(".")[0] in ("numpy", "torch", "cupy"):
+                if source.ref.name in ARRAY_MAKERS:  # np.random.default_rng(0).random(n)
+                    kinds.add(source.ref.owner.split(".")[0])
+            elif source.kind in (ValueKind.CALL, ValueKind.ANNOTATION) and isinstance(source.ref, Qualified):
+                name = source.ref.name
+                library, _, rest = name.partition(".")
+                if name in ARRAY_TYPES:
+                    kinds.add(ARRAY_TYPES[name])
+                elif library in ("numpy", "torch", "cupy") and rest.rsplit(".", 1)[-1] in ARRAY_MAKERS:
+                    kinds.add(library)
+                elif name in CONTAINERS:
+                    kinds.add(CONTAINERS[name])
+        for library in ("numpy", "torch", "cupy"):
+            if library in kinds:
+                return library
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def is_thread_local(self, key: StateKey) -> bool:
+        """True when the access goes through a `threading.local()` object."""
+        probe = key._replace(path=())
+        for part in (None, *key.path):
+            if part is not None:
+                probe = probe.child(part)
+            if self.made_by(probe) & THREAD_LOCAL_FACTORIES:
+                return True
+        return False
+
+    # -- locks ---------------------------------------------------------------------------------
+
+    def _recognise_locks(self) -> None:
+        named = set(self.settings.lock_names)
+        candidates: set[LockId] = set()
+        for summary in self.summaries:
+            candidates.update(summary.lock_candidates)
+            self.locks.update(LockId(self.canonical(lock.state)) for lock in summary.guarded_by.values())
+            self.locks.update(LockId(self.canonical(lock.state)) for lock in summary.required_locks.values())
+        for lock in candidates:
+            state = self.canonical(lock.state)
+            last = state.path[-1] if state.path and state.path[-1] != "[]" else state.name
+            if self.made_by(state) & LOCK_FACTORIES or last in named or (LOCK_NAME.search(last) and not NOT_LOCK_NAME.search(last)):
+                self.locks.add(LockId(state))
+            elif state.is_item and (self.made_by(state.container.child("[]")) & LOCK_FACTORIES or LOCK_NAME.search(state.name)):
+                self.locks.add(LockId(state))  # one lock per key: `with self._locks[name]:`
+
+    def recognised(self, locks: Iterable[LockId]) -> frozenset[LockId]:
+        return frozenset(LockId(self.canonical(lock.state)) for lock in locks if LockId(self.canonical(lock.state)) in self.locks)
+
+    # -- the call graph ----------------------------------------------------------------------------
+
+    def callables(self, ref: Ref, _depth: int = 0) -> list[FunctionId]:
+        """The functions of the tree a reference may run (a class: its constructor)."""
+        if _depth > 8:
+            return []
+        if isinstance(ref, FunctionId):
+            return [ref] if ref in self.functions else []
+        if isinstance(ref, Qualified):
+            target = self.resolve(ref.name)
+            if isinstance(target, FunctionId):
+                return [target]
+            if isinstance(target, ClassFacts):
+                return self._constructors(target)
+            if isinstance(target, tuple):
+                return self._held_callables(StateKey(StateKind.GLOBAL, target[1], target[2]), _depth)
+            return []
+        if isinstance(ref, Method):
+            return self.methods_for(ref)
+        if isinstance(ref, HeldMethod):
+            key = self.canonical(ref.key)
+            found = []
+            for klass in self.instance_classes(key):
+                found.extend(self.methods_for(Method(klass, ref.name, Dispatch.VIRTUAL)))
+            if not found and key.kind is StateKind.FIELD and not key.path:
+                # `self._push(x)` where `self._push = self._order.append`: the bound method stored there
+                found.extend(self._held_callables(key.child(ref.name), _depth))
+            return found
+        if isinstance(ref, Returned):
+            found = []
+            for factory in self.callables(ref.callee, _depth + 1):
+                for returned in self.functions[factory].returns:
+                    found.extend(self.callables(returned, _depth + 1))
+            return found
+        return []
+
+    def _held_callables(self, key: StateKey, depth: int) -> list[FunctionId]:
+        found = []
+        for source in self.sources(key):
+            if source.kind is ValueKind.FUNCTION and source.ref is not None:
+                found.extend(self.callables(source.ref, depth + 1))
+        return found
+
+    def _constructors(self, klass: ClassFacts) -> list[FunctionId]:
+        found = [m for name in ("__new__", "__init__", "__post_init__") if (m := self.lookup_method(klass.dotted, name)) is not None]
+        if klass.metaclass:
+            meta = self.resolve(klass.metaclass)
+            if isinstance(meta, ClassFacts):
+                call = self.lookup_method(meta.dotted, "__call__")
+                if call is not None:
+                    found.append(call)
+        return found
+
+    def _call_graph(self) -> None:
+        self.callees: dict[FunctionId, list[tuple[FunctionId, CallSite]]] = defaultdict(list)
+        self.callers: dict[FunctionId, list[tuple[FunctionId, CallSite]]] = defaultdict(list)
+        self.instantiations: dict[str, list[tuple[ModuleSummary, CallSite]]] = defaultdict(list)
+        for summary in self.summaries:
+            for site in summary.calls:
+                callees = self.callables(site.callee)
+                if isinstance(site.callee, Qualified):
+                    target = self.resolve(site.callee.name)
+                    if isinstance(target, ClassFacts):
+                        self.instantiations[target.dotted].append((summary, site))
+                for callee in callees:
+                    self.callees[site.function].append((callee, site))
+                    self.callers[callee].append((site.function, site))
+                # A function handed to another function of the tree may be called by it.
+                if callees and site.passed:
+                    for passed in site.passed:
+                        for target in self.callables(passed):
+                            for callee in callees:
+                                relayed = site._replace(locks=frozenset())
+                                self.callees[callee].append((target, relayed))
+                                self.callers[target].append((callee, relayed))
+
+    def _bind_parameters(self) -> None:
+        """What each parameter may hold: the arguments of every resolved call and thread entry."""
+        for caller, edges in list(self.callees.items()):
+            for callee, site in edges:
+                self._bind(callee, site.callee, site.arguments)
+        for summary in self.summaries:
+            for site in summary.entries:
+                if site.target is None or not site.arguments:
+                    continue
+                for target in self.callables(site.target):
+                    self._bind(target, site.target, site.arguments)
+        self._parameters_ready = True
+        self._canonical_memo.clear()
+        self.values = defaultdict(list)
+        self._gather_values()
+
+    def _bind(self, callee: FunctionId, ref: Ref, arguments) -> None:
+        facts = self.functions.get(callee)
+        if facts is None or not arguments:
+            return
+        bound_method = facts.klass is not None and "builtins.staticmethod" not in facts.decorators and (
+            isinstance(ref, (Method, HeldMethod)) or (isinstance(ref, Qualified) and isinstance(self.resolve(ref.name), ClassFacts))
+        )
+        offset = 1 if bound_method else 0
+        for where_, value in arguments:
+            if isinstance(where_, int):
+                index = where_ + offset
+                if index >= len(facts.params):
+                    continue
+                name = facts.params[index]
+            else:
+                name = where_
+                if name not in facts.params:
+                    continue
+            self.parameters[(callee, name)].append(value)
+
+    # -- thread entries --------------------------------------------------------------------------
+
+    def _resolve_entries(self) -> None:
+        for summary in self.summaries:
+            for site in summary.entries:
+                if not self._condition_holds(site):
+                    continue
+                targets = self._entry_targets(site)
+                if targets:
+                    handler = self.resolve(site.target.name) if site.kind is EntryKind.HANDLER and isinstance(site.target, Qualified) else None
+                    self._add_entry(
+                        site.kind, summary.path, site.anchor, site.description, targets, site.repeated, site.function, site.start, site.join,
+                        instance_class=self.root_class(handler.dotted) if isinstance(handler, ClassFacts) else None,
+                    )
+        for dotted, klass in self.classes.items():
+            if not self.is_subclass(dotted, THREAD_BASES) or dotted in THREAD_BASES:
+                continue
+            run = self.lookup_method(dotted, "run")
+            if run is None:
+                continue
+            made = self.instantiations.get(dotted, [])
+            repeated = len(made) > 1 or any(self._in_loop_hint(site) for _, site in made)
+            module = self.class_module[dotted]
+            self._add_entry(
+                "subclass", module.path, klass.anchor, f"Thread subclass {klass.id.label}.run", (run,), repeated, None, klass.anchor, None,
+                instance_class=self.root_class(dotted),
+            )
+        self._declared_thread_safe()
+
+    def _in_loop_hint(self, site: CallSite) -> bool:
+        return False  # constructor calls in loops are not recorded per site; several sites count instead
+
+    def _add_entry(self, kind, path, anchor, description, targets, repeated, starter, start, join, context=ContextKind.THREAD, instance_class=None) -> None:
+        targets = tuple(t for t in dict.fromkeys(targets) if not self.functions[t].confined)
+        if not targets:
+            return
+        self.entries.append(Entry(len(self.entries), kind, path, anchor, description, targets, repeated, starter, start, join, context, instance_class))
+
+    def _condition_holds(self, site: EntrySite) -> bool:
+        condition = site.condition
+        if condition is Condition.NONE:
+            return True
+        subject = site.subject
+        if condition is Condition.THREAD_CLASS:
+            target = self.resolve(subject.name) if isinstance(subject, Qualified) else None
+            return isinstance(target, ClassFacts) and self.is_subclass(target.dotted, THREAD_BASES)
+        if condition is Condition.THREADING_SERVER:
+            target = self.resolve(subject.name) if isinstance(subject, Qualified) else None
+            return isinstance(target, ClassFacts) and self.is_subclass(target.dotted, THREADING_MIXINS)
+        if condition is Condition.EXECUTOR:
+            if isinstance(subject, Qualified):
+                made = {subject.name}
+                target = self.resolve(subject.name)
+                if isinstance(target, ClassFacts):
+                    made = set(self.mro(target.dotted))
+                return self._is_executor(made, None)
+            if isinstance(subject, StateKey):
+                key = self.canonical(subject)
+                made = set()
+                for name in self.made_by(key):
+                    made.update(self.mro(name) if name in self.classes else {name})
+                last = key.path[-1] if key.path else key.name
+                return self._is_executor(made, last)
+        return False
+
+    @staticmethod
+    def _is_executor(made: set[str], name: str | None) -> bool:
+        if made & EXECUTOR_FACTORIES:
+            return True
+        if made & NOT_THREAD_EXECUTORS:
+            return False
+        if made:
+            return False  # made by something else we can see: not an executor
+        return name is not None and EXECUTOR_NAME.search(name) is not None
+
+    def _entry_targets(self, site: EntrySite) -> list[FunctionId]:
+        if site.kind is EntryKind.HANDLER and isinstance(site.target, Qualified):
+            klass = self.resolve(site.target.name)
+            if not isinstance(klass, ClassFacts):
+                return []
+            found = []
+            for ancestor in self.mro(klass.dotted):
+                owner = self.classes.get(ancestor)
+                if owner is None:
+                    continue
+                for method in owner.methods:
+                    if HANDLER_METHODS.match(method):
+                        found.extend(self.methods_for(Method(klass.dotted, method, Dispatch.EXACT)))
+            return found
+        return self.callables(site.target) if site.target is not None else []
+
+    def _declared_thread_safe(self) -> None:
+        patterns = [p.split(":", 1) if ":" in p else (p, "*") for p in self.settings.thread_safe]
+        for dotted, klass in self.classes.items():
+            module = self.class_module[dotted]
+            declared = klass.thread_safe or any(module.name == m and (n == "*" or n == klass.id.qualname) for m, n in patterns)
+            if not declared:
+                continue
+            targets = [FunctionId(klass.id.module, f"{klass.id.qualname}.{m}") for m in klass.methods]
+            targets = [t for t in targets if t in self.functions and self.functions[t].is_public]
+            if targets:
+                self._add_entry("api", module.path, klass.anchor, f"{klass.id.label}, declared thread-safe", targets, True, None, klass.anchor, None, ContextKind.API)
+        for function_id, function in self.functions.items():
+            if function.klass is not None or function.name == "<module>" or "<locals>" in function_id.qualname:
+                continue
+            module = self.function_module[function_id]
+            declared = function.thread_safe or any(module.name == m and (n == "*" or n == function_id.qualname) for m, n in patterns)
+            if declared and function.is_public:
+                self._add_entry("api", module.path, function.anchor, f"{function_id.label}, declared thread-safe", (function_id,), True, None, function.anchor, None, ContextKind.API)
+
+    # -- contexts --------------------------------------------------------------------------------
+
+    def _contexts(self) -> None:
+        for entry in self.entries:
+            queue = deque()
+            for target in entry.targets:
+                if entry.index not in self.reached_by[target]:
+                    self.reached_by[target][entry.index] = None
+                    queue.append(target)
+            while queue:
+                function = queue.popleft()
+                for callee, site in self.callees.get(function, ()):
+                    if self.functions[callee].confined:
+                        continue
+                    reached = self.reached_by[callee]
+                    if entry.index not in reached:
+                        reached[entry.index] = Link(function, site.anchor, self.function_module[function].path)
+                        queue.append(callee)
+
+    def _main_reach(self) -> None:
+        """Functions the program's own threads run: module-level code, functions nothing in the
+        tree calls (called by users, or by callbacks gilsafe does not see), and what they call."""
+        entry_targets = {t for entry in self.entries for t in entry.targets if entry.context is ContextKind.THREAD}
+        queue = deque()
+        for function_id in self.functions:
+            if function_id in entry_targets and not self.callers.get(function_id):
+                continue
+            if not self.callers.get(function_id) or function_id.qualname == "<module>":
+                self.main.add(function_id)
+                queue.append(function_id)
+        while queue:
+            function = queue.popleft()
+            for callee, _ in self.callees.get(function, ()):
+                if callee not in self.main:
+                    self.main.add(callee)
+                    queue.append(callee)
+
+    def _caller_locks(self) -> None:
+        """Locks every caller holds around every call (a must-hold fixpoint over the call graph;
+        recursion keeps what holds on every path). Entry targets and uncalled functions start with none."""
+        roots = {t for entry in self.entries for t in entry.targets}
+        held: dict[FunctionId, frozenset[LockId] | None] = {}  # None: not yet known (top)
+        for function in self.functions:
+            held[function] = frozenset() if function in roots or not self.callers.get(function) else None
+        changed = True
+        rounds = 0
+        while changed and rounds < 50:
+            changed = False
+            rounds += 1
+            for function, callers in self.callers.items():
+                if function in roots or function not in held:
+                    continue
+                result: frozenset[LockId] | None = None
+                for caller, site in callers:
+                    caller_held = held.get(caller)
+                    if caller_held is None:
+                        continue
+                    here = self.recognised(site.locks) | caller_held
+                    required = self._required(caller)
+                    if required is not None:
+                        here = here | {required}
+                    result = here if result is None else result & here
+                if result is not None and result != held[function]:
+                    held[function] = result
+                    changed = True
+        self.held_by_callers = {f: (h or frozenset()) for f, h in held.items()}
+
+    def _required(self, function: FunctionId) -> LockId | None:
+        summary = self.function_module.get(function)
+        lock = summary.required_locks.get(function) if summary is not None else None
+        return LockId(self.canonical(lock.state)) if lock is not None else None
+
+    # -- accesses ----------------------------------------------------------------------------------
+
+    def _index_accesses(self) -> None:
+        for summary in self.summaries:
+            for access in summary.accesses:
+                self.accesses[self.canonical(access.key)].append((summary, access))
+
+    def held(self, summary: ModuleSummary, access: Access) -> frozenset[LockId]:
+        """The locks held at an access: its own function's, @requires_lock, and every caller's."""
+        own = self.recognised(access.locks)
+        required = self._required(access.function)
+        callers = self.held_by_callers.get(access.function, frozenset())
+        return own | callers | ({required} if required is not None else frozenset())
+
+    def guard_declared(self, key: StateKey) -> LockId | None:
+        """The lock a `# gilsafe: guarded-by=L` comment names for this state (or its container)."""
+        canonical = self.canonical(key)
+        for summary in self.summaries:
+            for annotated, lock in summary.guarded_by.items():
+                if self.canonical(annotated) in (canonical, canonical.container):
+                    return LockId(self.canonical(lock.state))
+        return None
+
+    def contexts(self, function: FunctionId) -> dict[int, Link | None]:
+        return self.reached_by.get(function, {})
+
+    def chain(self, function: FunctionId, entry: int) -> list[Link]:
+        """The calls from an entry's target down to `function` (empty when it is the target)."""
+        links = []
+        current = function
+        seen = set()
+        while current not in seen:
+            seen.add(current)
+            link = self.reached_by.get(current, {}).get(entry)
+            if link is None:
+                break
+            links.append(link)
+            current = link.function
+        return list(reversed(links))
+
+    def is_constructor(self, function: FunctionId) -> bool:
+        """`__init__` and the like, and private methods only constructors call: the object is not
+        yet shared while they run."""
+        found = self._constructor_memo.get(function)
+        if found is None:
+            self._constructor_memo[function] = False  # recursion: not proven
+            found = self._constructor_memo[function] = self._is_constructor(function)
+        return found
+
+    def _is_constructor(self, function: FunctionId) -> bool:
+        facts = self.functions.get(function)
+        if facts is None or facts.klass is None:
+            return False
+        if facts.name in CONSTRUCTORS:
+            return True
+        if facts.is_public:
+            return False
+        callers = [caller for caller, _ in self.callers.get(function, ()) if caller != function]
+        return bool(callers) and all(self.is_constructor(caller) for caller in callers)
+
+
+    # -- which accesses can run at the same time ---------------------------------------------------
+
+    def ordered(self, access: Access, entry_index: int) -> bool:
+        """Happens-before: the access runs in the entry's starter before `start()`, or after it
+        waited for the thread (join, result, the end of a `with` executor block); or the access's
+        function is only called from such places in the starter."""
+        entry = self.entries[entry_index]
+        if entry.starter is None:
+            return False
+
+        def before_or_after(anchor: Anchor) -> bool:
+            return anchor < entry.start or (entry.join is not None and anchor > entry.join)
+
+        if access.function == entry.starter:
+            return before_or_after(access.anchor)
+        callers = self.callers.get(access.function, ())
+        return bool(callers) and all(caller == entry.starter and before_or_after(site.anchor) for caller, site in callers)
+
+    def overlap(self, first: tuple[ModuleSummary, Access], second: tuple[ModuleSummary, Access]) -> Overlap | None:
+        """Whether two accesses (maybe the same one) can run at the same time, with no lock held at both."""
+        (module_a, a), (module_b, b) = first, second
+        if self.held(module_a, a) & self.held(module_b, b):
+            return None
+        contexts_a, contexts_b = self.contexts(a.function), self.contexts(b.function)
+        key = self.canonical(a.key)
+        for ea in contexts_a:
+            for eb in contexts_b:
+                if ea != eb:
+                    return Overlap(ea, eb)
+                entry = self.entries[ea]
+                if entry.repeated and not (key.kind is StateKind.FIELD and key.owner == entry.instance_class):
+                    return Overlap(ea, eb)
+            if b.function in self.main and not self.ordered(b, ea):
+                return Overlap(ea, MAIN)
+        if a.function in self.main:
+            for eb in contexts_b:
+                if not self.ordered(a, eb):
+                    return Overlap(MAIN, eb)
+        return None
+
+    def writers(self, key: StateKey) -> list[tuple[ModuleSummary, Access]]:
+        """Accesses that write the state (or change the container), outside construction."""
+        found = self._writers_memo.get(key)
+        if found is None:
+            found = self._writers_memo[key] = [
+                (summary, access)
+                for summary, access in self.accesses.get(self.canonical(key), ())
+                if access.kind in WRITES and not self.in_construction(access)
+            ]
+        return found
+
+    def confined(self, key: StateKey, function: FunctionId | None = None) -> bool:
+        """@thread_confined: a class whose instances are not shared, or a function one thread runs."""
+        if function is not None and (facts := self.functions.get(function)) is not None and facts.confined:
+            return True
+        if key.kind is StateKind.FIELD:
+            return any(self.classes[c].confined for c in self.mro(key.owner) if c in self.classes) or any(
+                self.classes[sub].confined for sub in self.subclasses.get(key.owner, ())
+            )
+        return False
+
+    def in_construction(self, access: Access) -> bool:
+        """A field access while its object is being made (and not yet shared)."""
+        return access.key.kind is StateKind.FIELD and self.is_constructor(access.function)
+
+    def owner_locks(self, key: StateKey) -> set[LockId]:
+        """The locks a class makes for its instances (fields), or a module for its globals."""
+        key = self.canonical(key)
+        if key.kind not in (StateKind.FIELD, StateKind.GLOBAL):
+            return set()
+        if self._locks_by_owner is None:
+            self._locks_by_owner = defaultdict(set)
+            for lock in self.locks:
+                self._locks_by_owner[(lock.state.kind, lock.state.owner)].add(lock)
+        return self._locks_by_owner.get((key.kind, key.owner), set())
+
+    def lock_discipline(self, module: ModuleSummary, access: Access) -> tuple[ModuleSummary, Access, LockId] | None:
+        """An access to the same state under one of its owner's own locks (the class's for its
+        fields, the module's for its globals) that can run while this one, which does not hold
+        that lock: the owner's lock discipline is broken here (Infer's RacerD idea). Accesses in
+        construction, and ones ordered with the guarded code's threads (before `start()`, after
+        `join()`), do not break it."""
+        if self.in_construction(access) or access.function.qualname == "<module>":
+            return None
+        key = self.canonical(access.key)
+        own = self.owner_locks(key)
+        if not own:
+            return None
+        held = self.held(module, access)
+        for summary, other in self._guarded(key, frozenset(own)):
+            lock = sorted(self.held(summary, other) & own)[0]
+            if lock in held:
+                return None  # this access takes the owner's lock too
+            contexts = self.contexts(other.function)
+            if contexts and all(self.ordered(access, entry) for entry in contexts):
+                continue
+            return summary, other, lock
+        return None
+
+    def _guarded(self, key: StateKey, own: frozenset[LockId]) -> list[tuple[ModuleSummary, Access]]:
+        found = self._guard_memo.get(key)
+        if found is None:
+            found = self._guard_memo[key] = [
+                (summary, access)
+                for summary, access in self.accesses.get(key, ())
+                if not self.in_construction(access) and access.function.qualname != "<module>" and self.held(summary, access) & own
+            ]
+        return found
+
+    def trace(self, function: FunctionId, entry_index: int) -> Trace:
+        entry = self.entries[entry_index]
+        return Trace(entry.description, entry.module, entry.anchor, tuple(self.chain(function, entry_index)))
+
+    def any_trace(self, function: FunctionId) -> Trace | None:
+        contexts = self.contexts(function)
+        if not contexts:
+            return None
+        return self.trace(function, min(contexts))
+
+    def module_of(self, function: FunctionId) -> ModuleSummary | None:
+        return self.function_module.get(function)
+
+    def events(self) -> Iterator[tuple[ModuleSummary, Event]]:
+        for summary in self.summaries:
+            for event in summary.events:
+                yield summary, event
+
