@@ -51,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the interpreter the code will run on (default: this one's kind); some patterns race only without the GIL",
     )
+    lint.add_argument(
+        "--preview",
+        action="store_true",
+        help="also report on lower-confidence evidence (a thread against the main thread, finalizers, plain attribute stores)",
+    )
     lint.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     lint.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     lint.add_argument("--fix", action="store_true", help="apply fixes to files (atomically)")
@@ -109,7 +114,7 @@ def run_lint(args: argparse.Namespace) -> int:
 
     if args.add_noqa and (args.fix or args.diff):
         raise UsageError("--add-noqa cannot be combined with --fix or --diff")
-    overrides = {"select": args.select, "ignore": args.ignore, "extend_select": args.extend_select, "exclude": args.exclude, "target": args.target}
+    overrides = {"select": args.select, "ignore": args.ignore, "extend_select": args.extend_select, "exclude": args.exclude, "target": args.target, "preview": args.preview}
     report = api.lint_paths(
         args.paths,
         config=args.config,

@@ -262,7 +262,7 @@ class UnguardedModuleStateWrite(Rule):
             if not others or any(project.overlap((module, access), other) for other in others):
                 return (" outside any lock",), trace_for(project, access)
             return None
-        guard = project.lock_discipline(module, access)
+        guard = project.lock_discipline(module, access) if project.settings.preview else None
         if guard is not None:
             guarded_module, guarded, lock = guard
             return (

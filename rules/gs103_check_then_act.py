@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gilsafe.crosscheck import RuntimeCheck
-from gilsafe.lint.messages import code, state, trace_for, where
+from gilsafe.lint.messages import code, runner, state, trace_for, where
 from gilsafe.lint.rule import BOTH, FREE_THREADED, Invalid, Quote, Report, Rule, Valid
 from gilsafe.lint.summaries.accesses import Access, AccessKind
 from gilsafe.lint.summaries.keys import StateKey, StateKind
@@ -367,6 +367,8 @@ class CheckThenAct(Rule):
             key = project.canonical(access.key)
             if key.kind is StateKind.ARGUMENT:
                 continue  # arguments: pool.map(f, items) hands each thread its own object
+            if access.detail == "= constant" and not self.settings.preview:
+                continue  # `if self.running: self.running = False`: both threads store the same value
             if project.in_construction(access) or project.is_thread_local(key) or project.confined(key, access.function):
                 continue
             missing = self._missing(project, module, access, key)
@@ -392,11 +394,26 @@ class CheckThenAct(Rule):
             for other in project.writers(key):
                 overlap = project.overlap((module, access), other)
                 if overlap is not None:
-                    return (" outside any lock",), trace_for(project, access, overlap)
+                    if other[1] is access:
+                        return (" outside any lock",), trace_for(project, access, overlap)
+                    other_module, write = other
+                    return (
+                        " outside any lock, while ", *code(other_module, write.anchor), " (", where(other_module.path, write.anchor),
+                        f", run by {runner(project, overlap.second)}) writes it too",
+                    ), trace_for(project, access, overlap)
         guard = project.lock_discipline(module, access)
         if guard is not None:
             guarded_module, guarded, lock = guard
             return (
                 f" outside `{lock.label}`, which `{guarded.function.label}` holds for it (", where(guarded_module.path, guarded.anchor), ")",
             ), trace_for(project, access)
+        if not held and project.settings.preview:
+            # A container whose class locks each of its own methods is meant to be shared; the
+            # pair of calls is still two steps.
+            locked = sorted(c for c in project.instance_classes(key.container) if project.makes_lock(c))
+            if locked:
+                name = locked[0].rsplit(".", 1)[-1]
+                return (
+                    f" outside any lock: `{name}` locks each call but not the pair",
+                ), trace_for(project, access)
         return None

@@ -273,7 +273,7 @@ class IterationWhileMutated(Rule):
             if access.kind is not AccessKind.ITERATE:
                 continue
             key = project.canonical(access.key)
-            kind = project.value_kind(key)
+            kind = project.item_kind(key)
             if kind in ("numpy", "torch", "cupy") or project.in_construction(access) or project.is_thread_local(key):
                 continue
             if project.confined(key, access.function):
@@ -282,8 +282,12 @@ class IterationWhileMutated(Rule):
             if found is None:
                 continue
             parts, trace = found
+            if access.detail == "returned view":
+                what = ("returns a live view of ", *state(project, module, access), ", which callers iterate after it returns, while ")
+            else:
+                what = ("iterates ", *state(project, module, access), " while ")
             yield self.report(
-                module, access.anchor, "iterates ", *state(project, module, access), " while ", *parts,
+                module, access.anchor, *what, *parts,
                 ": the loop can fail with 'changed size during iteration' or skip items", trace=trace,
             )
 
@@ -308,14 +312,16 @@ class IterationWhileMutated(Rule):
             return (
                 *code(other_module, change.anchor), " (", where(other_module.path, change.anchor),
                 f") changes its size; `{guarded.function.label}` holds `{lock.label}` for it (",
-                where(guarded_module.path, guarded.anchor), ") but this loop does not",
+                where(guarded_module.path, guarded.anchor), ") but the loop does not",
             ), trace_for(project, loop)
         return None
 
 
 def _changes_size(access: Access, kind: str | None) -> bool:
     change = access.change
-    if change in (Change.GROW, Change.SHRINK, Change.ITEM_DELETE):
+    if change is Change.GROW:
+        return kind != "list"  # a loop over a list another thread appends to just sees more items
+    if change in (Change.SHRINK, Change.ITEM_DELETE):
         return True
     if change is Change.ITEM_STORE:
         return kind != "list"  # a list slot store does not change the list's size

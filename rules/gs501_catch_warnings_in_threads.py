@@ -84,7 +84,8 @@ class CatchWarningsInThreads(Rule):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     return open(path).read()
-            threading.Thread(target=load, args=("a.csv",)).start()
+            for name in ("a.csv", "b.csv"):
+                threading.Thread(target=load, args=(name,)).start()
             """,
             line=4,
         ),
@@ -107,7 +108,7 @@ class CatchWarningsInThreads(Rule):
             if event.kind is not EventKind.CATCH_WARNINGS:
                 continue
             contexts = project.contexts(event.function)
-            if not contexts:
+            if not contexts or not self._concurrent(project, event.function, contexts):
                 continue
             yield self.report(
                 module, event.anchor,
@@ -115,3 +116,15 @@ class CatchWarningsInThreads(Rule):
                 "once undo each other's filters (thread-safe only with Python 3.14's context-aware warnings)",
                 trace=project.trace(event.function, min(contexts)),
             )
+
+    @staticmethod
+    def _concurrent(project: ProjectFacts, function, contexts) -> bool:
+        """Two threads can be inside catch_warnings at once: its code runs in several threads, or
+        another thread entry reaches a catch_warnings too."""
+        if any(project.entries[e].repeated for e in contexts) or len(contexts) > 1:
+            return True
+        mine = set(contexts)
+        for _, other in project.events():
+            if other.kind is EventKind.CATCH_WARNINGS and other.function != function and set(project.contexts(other.function)) - mine:
+                return True
+        return False

@@ -31,7 +31,7 @@ def entries(code):
     found = {}
     for function, reached in facts.reached_by.items():
         entry = facts.entries[min(reached)]
-        found[function.label] = f"{entry.description} at line {lines[entry.anchor].span.start.line}"
+        found[function.label] = f"{entry.description} at line {lines[entry.anchor].start[0]}"
     return found
 
 

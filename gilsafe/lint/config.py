@@ -32,6 +32,7 @@ KNOWN_KEYS = (
     "thread-entry-points",
     "thread-safe",
     "reproducible",
+    "preview",
     "target",
 )
 TARGETS = ("gil", "free-threaded")
@@ -57,6 +58,7 @@ class Settings:
     thread_entry_points: tuple[str, ...] = ()  # "mylib.spawn" or "mylib.util:spawn(target)"
     thread_safe: tuple[str, ...] = ()  # public API many threads call at once: "pkg.mod:Class", "pkg.api:*"
     reproducible: bool = False  # runs are expected to repeat exactly once seeded (GS401)
+    preview: bool = False  # also report on lower-confidence evidence (see docs/configuration.rst)
     # Some patterns are safe under the GIL and racy without it; rules report them only for this target.
     target: str = field(default_factory=running_target)
     root: str = "."  # the folder of the config file; per-file-ignores and excludes are relative to it
@@ -126,10 +128,11 @@ def settings_from_table(table: Mapping[str, object], *, root: str, where: str, k
     for text in values.get("thread_safe", ()):
         if _THREAD_SAFE.fullmatch(text) is None:
             raise ConfigError(f"{where}: `thread-safe`: {text!r} is not `package.module:Name` or `package.module:*`")
-    if "reproducible" in table:
-        if not isinstance(table["reproducible"], bool):
-            raise ConfigError(f"{where}: `reproducible` must be true or false")
-        values["reproducible"] = table["reproducible"]
+    for key in ("reproducible", "preview"):
+        if key in table:
+            if not isinstance(table[key], bool):
+                raise ConfigError(f"{where}: `{key}` must be true or false")
+            values[key] = table[key]
     if "per-file-ignores" in table:
         raw = table["per-file-ignores"]
         if not isinstance(raw, dict):
@@ -250,4 +253,6 @@ class SettingsResolver:
             changes["exclude"] = settings.exclude + tuple(self.overrides["exclude"])
         if self.overrides.get("target"):
             changes["target"] = self.overrides["target"]
+        if self.overrides.get("preview"):
+            changes["preview"] = True
         return replace(settings, **changes) if changes else settings

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
 from gilsafe import __version__
 from gilsafe.lint.config import ALWAYS_ON, Settings
@@ -31,7 +31,7 @@ from gilsafe.lint.summaries.base import ModuleAnalysis
 from gilsafe.lint.summaries.bindings import Bindings
 from gilsafe.lint.summaries.module import ModuleSummary, summarize_analysis
 from gilsafe.lint.summaries.project import ProjectFacts, ProjectSettings
-from gilsafe.lint.summaries.syntax import locate
+from gilsafe.lint.summaries.syntax import Located, locate, positions_of
 from gilsafe.lint.suppressions import Suppressions, read_suppressions
 
 UNUSED_SUPPRESSION = "GS001"
@@ -114,14 +114,14 @@ def _run_syntax_rules(result: FileAnalysis, tree: cst.Module, analysis: ModuleAn
     MetadataWrapper(tree, unsafe_skip_copy=True).visit_batched(instances)
     if not any(rule.found for rule in instances):
         return
-    positions = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = positions_of(tree, {found.node for rule in instances for found in rule.found})
     replacements = {}
     for rule in instances:
         for found in rule.found:
-            span = positions[found.node]
+            (line, column), (end_line, end_column) = positions[found.node]
             finding = Finding(
-                result.path, span.start.line, span.start.column + 1, rule.code, found.message,
-                span.end.line, span.end.column + 1,
+                result.path, line, column + 1, rule.code, found.message,
+                end_line, end_column + 1,
                 fix=Fix(found.fix_description or "apply the suggested rewrite", tree.code_for_node(found.replacement)) if found.replacement is not None else None,
             )
             if _target_matches(rule.when, settings):
@@ -167,6 +167,7 @@ def check_project(
         lock_names=frozenset(name for s in all_settings.values() for name in s.lock_names),
         thread_safe=tuple(dict.fromkeys(name for s in all_settings.values() for name in s.thread_safe)),
         reproducible=any(s.reproducible for s in all_settings.values()),
+        preview=any(s.preview for s in all_settings.values()),
     )
     try:
         project = ProjectFacts(summaries, project_settings)
@@ -232,12 +233,10 @@ def place(reports: Sequence[Report], read: Callable[[str], bytes | None]) -> tup
         here = spots.get(report.anchor)
         if here is None:
             continue
-        span = here.span
         message = "".join(_render(part, report.path, located) for part in report.message)
         entry, chain = _entry(report, located)
-        findings.append(
-            Finding(report.path, span.start.line, span.start.column + 1, report.code, message, span.end.line, span.end.column + 1, entry=entry, chain=chain)
-        )
+        (line, column), (end_line, end_column) = here.start, here.end
+        findings.append(Finding(report.path, line, column + 1, report.code, message, end_line, end_column + 1, entry=entry, chain=chain))
     return findings, errors
 
 
@@ -247,11 +246,11 @@ def _render(part: str | Quote, path: str, located: Mapping[str, Mapping[int, tup
     spot = located.get(part.path, {}).get(part.anchor)
     if spot is None:
         return "?"
-    span = spot.span
+    line = spot.start[0]
     if part.form == "line":
-        return str(span.start.line)
+        return str(line)
     if part.form == "where":
-        return f"line {span.start.line}" if part.path == path else f"{part.path}:{span.start.line}"
+        return f"line {line}" if part.path == path else f"{part.path}:{line}"
     if part.form == "test":
         return clip(spot.test, part.width)
     return clip(spot.code, part.width)
@@ -262,7 +261,7 @@ def _entry(report: Report, located: Mapping[str, Mapping[int, tuple]]) -> tuple[
     if trace is None:
         return None, ()
     spot = located.get(trace.path, {}).get(trace.anchor)
-    line = spot.span.start.line if spot else 0
+    line = spot.start[0] if spot else 0
     entry = ThreadEntry(trace.description, line, trace.path if trace.path != report.path else "")
     crosses = trace.path != report.path or any(link.path != report.path for link in trace.links)
     if not crosses:
@@ -270,7 +269,7 @@ def _entry(report: Report, located: Mapping[str, Mapping[int, tuple]]) -> tuple[
     chain = [ChainLink(trace.path, line, trace.description)]
     for link in trace.links:  # each: the function that calls on, at the line of its call
         link_spot = located.get(link.path, {}).get(link.anchor)
-        chain.append(ChainLink(link.path, link_spot.span.start.line if link_spot else 0, f"{link.function.label.rsplit('.', 1)[-1]}()"))
+        chain.append(ChainLink(link.path, link_spot.start[0] if link_spot else 0, f"{link.function.label.rsplit('.', 1)[-1]}()"))
     return entry, tuple(chain)
 
 

@@ -18,7 +18,8 @@ def state(project: ProjectFacts, module: ModuleSummary, access: Access) -> tuple
     if key.kind is StateKind.GLOBAL:
         return ("global ", *code)
     if key.kind is StateKind.FIELD:
-        return (*code, f" (shared by every thread using this `{key.owner.rsplit('.', 1)[-1]}`)")
+        owner = access.key.owner if access.key.kind is StateKind.FIELD else key.owner  # the class the code is in
+        return (*code, f" (shared by every thread using this `{owner.rsplit('.', 1)[-1]}`)")
     if key.kind is StateKind.CLOSURE:
         return ("closure variable ", *code)
     return ("argument ", *code)

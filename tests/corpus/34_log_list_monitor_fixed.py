@@ -6,6 +6,8 @@ events = []
 def produce(n):
     for i in range(n):
         events.append(i)
+        if len(events) > 10:
+            del events[0]  # keep the last ten: the list shrinks under a reader
 
 def monitor():
     errors = 0

@@ -7,4 +7,5 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 def load(path):
     return path.upper()
 
-threading.Thread(target=load, args=("a.csv",)).start()
+for name in ("a.csv", "b.csv"):
+    threading.Thread(target=load, args=(name,)).start()

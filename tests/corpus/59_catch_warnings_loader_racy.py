@@ -7,4 +7,5 @@ def load(path):
         warnings.simplefilter("ignore")
         return path.upper()
 
-threading.Thread(target=load, args=("a.csv",)).start()
+for name in ("a.csv", "b.csv"):
+    threading.Thread(target=load, args=(name,)).start()

@@ -17,7 +17,7 @@ import libcst as cst
 from gilsafe.lint.summaries.base import ModuleAnalysis, Summary
 from gilsafe.lint.summaries.bindings import BindingKind, Bindings, ScopeKind
 from gilsafe.lint.summaries.keys import Anchor, FunctionId, LockId, StateKey, StateKind
-from gilsafe.lint.summaries.locks import Locks
+from gilsafe.lint.summaries.locks import Locks, always_leaves as _always_leaves
 from gilsafe.lint.summaries.state import State
 from gilsafe.lint.summaries.syntax import descendants as _subtree
 from gilsafe.lint.summaries.values import Values
@@ -55,6 +55,8 @@ class AccessKind(enum.Enum):
     ITERATE = "iterate"  # a loop or comprehension walks the container, or `next(iter(c))`
     CHECK_THEN_ACT = "check-then-act"  # a write whose condition was checked first, not atomically
     INPLACE = "in-place"  # an array changed by a call: `out=a`, `np.copyto(a, ...)`, `a.fill()`, `t.add_()`
+    CALL = "call"  # a method of the object in the state is called (`self._protocol.send()`): the
+    # project pass knows whether that method changes its object
 
 
 class Change(enum.Enum):
@@ -97,6 +99,7 @@ class Accesses(Summary):
             target.split(".")[0] in ARRAY_LIBRARIES for scope in self.bindings.scopes.values() for target in scope.imports.values()
         )
         self._reads_seen: set[tuple[FunctionId, StateKey, frozenset[LockId]]] = set()
+        self._calls_seen: set[tuple] = set()
         self._acts: dict[cst.CSTNode, tuple[Anchor, frozenset[LockId]]] = {}  # write node -> its unguarded check
         self._find_checks()
         self._collect()
@@ -141,6 +144,8 @@ class Accesses(Summary):
             while not isinstance(comprehension, (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)):
                 comprehension = syntax.parents[comprehension]
             self._iteration(node, node.iter, comprehension)
+        for node in syntax.of_type(cst.Return):
+            self._returned_view(node)
         if self._arrays:
             for node in syntax.of_type(cst.BinaryOperation):
                 if type(node.operator) in OPERATORS:
@@ -207,17 +212,17 @@ class Accesses(Summary):
                 self._add(container, AccessKind.CHANGE, node, change=Change.ITEM_STORE, detail="slice store" if _is_slice(target) else "item store",
                           partitioned=self.partitioned(target), target=target.value, write=node)
             return
-        self._add(key, AccessKind.STORE, node, change=Change.REBIND, detail="=", target=target, write=node)
+        constant = isinstance(value, (cst.Integer, cst.Float, cst.SimpleString)) or (isinstance(value, cst.Name) and value.value in ("None", "True", "False"))
+        self._add(key, AccessKind.STORE, node, change=Change.REBIND, detail="= constant" if constant else "=", target=target, write=node)
 
     def _reads_key(self, value: cst.BaseExpression, key: StateKey, target: cst.BaseExpression) -> bool:
         """True when `value` reads the state being stored (`x + 1` for `x`, `d.get(k, 0) + 1` for `d[k]`)."""
         container = key.container if isinstance(target, cst.Subscript) else None
         for node in (value, *_subtree(value)):
-            if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)) and type(node) is type(target):
-                if self.state.key_of(node) == key:
-                    if isinstance(target, cst.Subscript) and not node.deep_equals(target):
-                        continue  # another item of the same container
-                    return True
+            if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)) and self.state.key_of(node) == key:
+                if isinstance(target, cst.Subscript) and isinstance(node, cst.Subscript) and not node.deep_equals(target):
+                    continue  # another item of the same container
+                return True  # also through a local read earlier: `n = self.n` ... `self.n = n + 1`
             if container is not None and isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
                 if node.func.attr.value in ("get", "setdefault") and self.state.key_of(node.func.value) == container:
                     index = target.slice[0].slice if len(target.slice) == 1 else None
@@ -262,8 +267,11 @@ class Accesses(Summary):
                     self._add(key, AccessKind.CHANGE, node, change=Change.REORDER, detail=method, partitioned=partitioned, target=receiver, write=node)
                 elif method in ARRAY_INPLACE_METHODS or (method.endswith("_") and not method.startswith("_")):
                     self._add(key, AccessKind.INPLACE, node, detail=method, partitioned=partitioned, target=receiver)
-                elif self._arrays:
-                    self._add_read(key, node, f"method:{method}", receiver)
+                else:
+                    if self._arrays:
+                        self._add_read(key, node, f"method:{method}", receiver)
+                    if key.kind in (StateKind.FIELD, StateKind.GLOBAL) and not key.is_item:
+                        self._method_call(key, node, method, receiver)
         else:
             qualified = self.bindings.qualified(func)
             if qualified == "builtins.next" and node.args:
@@ -316,8 +324,53 @@ class Accesses(Summary):
         key = self.state.key_of(walked)
         if key is None:
             return
+        if isinstance(walked, cst.Name) and self._detached(key, node):
+            return
         at = report if isinstance(report, (cst.For, cst.Call)) else node
         self._add(key, AccessKind.ITERATE, at, detail="for", target=walked, end=self.syntax.last_anchor(at))
+
+    def _method_call(self, key: StateKey, node: cst.Call, method: str, receiver: cst.BaseExpression) -> None:
+        """One record per function, state, method and locks: enough to tell which calls on an
+        object happen under a lock and which do not."""
+        function = self._function(node)
+        locks = self.locks.held(node)
+        marker = (function, key, locks, method)
+        if marker in self._calls_seen:
+            return
+        self._calls_seen.add(marker)
+        anchors = self.syntax.anchors
+        self.records.append(Access(key, AccessKind.CALL, anchors[node], function, locks, None, method, target=anchors[receiver]))
+
+    def _returned_view(self, node: cst.Return) -> None:
+        """`return self._d.keys()` hands out a live view: callers iterate it after this function
+        (and any lock it holds) has returned."""
+        value = node.value
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and not value.args):
+            return
+        if value.func.attr.value not in ("keys", "values", "items", "__iter__"):
+            return
+        key = self.state.key_of(value.func.value)
+        if key is None or key.kind not in (StateKind.FIELD, StateKind.GLOBAL):
+            return
+        self.records.append(
+            Access(key, AccessKind.ITERATE, self.syntax.anchors[node], self._function(node), frozenset(), None, "returned view",
+                   target=self.syntax.anchors[value.func.value])
+        )
+
+    def _detached(self, key: StateKey, at: cst.CSTNode) -> bool:
+        """`items = self._items; self._items = []` ... `for x in items:` walks the old container,
+        which the function took for itself: nothing else can reach it any more."""
+        function = self.syntax.enclosing_function(at)
+        anchor = self.syntax.anchors[at]
+        for node in self.syntax.of_type(cst.Assign):
+            if self.syntax.anchors[node] >= anchor or self.syntax.enclosing_function(node) is not function:
+                continue
+            for target in node.targets:
+                for element in (target.target.elements if isinstance(target.target, (cst.Tuple, cst.List)) else (target.target,)):
+                    expr = element.value if isinstance(element, cst.Element) else element
+                    if isinstance(expr, (cst.Attribute, cst.Name)) and not isinstance(expr, cst.Name) and self.state.key_of(expr) == key:
+                        return True
+        return False
 
     def _locked_reads(self) -> None:
         """Plain reads of fields and globals, one per function, state and set of locks: which state
@@ -352,6 +405,9 @@ class Accesses(Summary):
             if not checked:
                 continue
             branches = [node.body] + ([node.orelse] if node.orelse is not None else [])
+            if node.orelse is None and _always_leaves(node.body):
+                # `if d.get(k): return ...` then `d[k] = ...`: the rest of the block is the act.
+                branches.extend(self._following(node))
             self._note_acts(node, checked, branches)
         for node in self.syntax.of_type(cst.Try):
             if not any(_catches_missing(handler) for handler in node.handlers):
@@ -373,6 +429,13 @@ class Accesses(Summary):
                 if self._rechecked_under_lock(write, key, check):
                     continue
                 self._acts[write] = (self.syntax.anchors[check], check_locks)
+
+    def _following(self, statement: cst.CSTNode) -> list[cst.CSTNode]:
+        block = self.syntax.parents.get(statement)
+        body = getattr(block, "body", None)
+        if not isinstance(body, (tuple, list)) or statement not in body:
+            return []
+        return list(body[body.index(statement) + 1:])
 
     def _rechecked_under_lock(self, write: cst.CSTNode, key: StateKey, outer: cst.CSTNode) -> bool:
         """Double-checked locking: an `if` between the outer check and the write, checking the same

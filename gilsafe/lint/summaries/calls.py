@@ -93,7 +93,13 @@ class Calls(Summary):
             if qualified in CATCH_WARNINGS:
                 self.events.append(Event(EventKind.CATCH_WARNINGS, self.syntax.anchors[call], self._function(call), qualified))
             elif qualified in SEEDS:
-                self.events.append(Event(EventKind.SEEDS_GLOBAL_RANDOM, self.syntax.anchors[call], self._function(call), qualified))
+                # A seed value asks for repeatable runs; `random.seed()` or a seed from a call
+                # (urandom, the time, as after a fork) asks for the opposite.
+                if call.args and not isinstance(call.args[0].value, cst.Call):
+                    self.events.append(Event(EventKind.SEEDS_GLOBAL_RANDOM, self.syntax.anchors[call], self._function(call), qualified))
+                if self.values.function_of(call) is not None:
+                    # a thread re-seeding the shared state resets everybody's stream (GS401)
+                    self.events.append(Event(EventKind.GLOBAL_RANDOM, self.syntax.anchors[call], self._function(call), qualified))
             elif _draws_global_random(qualified):
                 self.events.append(Event(EventKind.GLOBAL_RANDOM, self.syntax.anchors[call], self._function(call), qualified))
         callee = self.values.ref_of(call.func)

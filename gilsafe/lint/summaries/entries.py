@@ -21,7 +21,7 @@ import libcst as cst
 
 from gilsafe.lint.summaries.base import ModuleAnalysis, Summary
 from gilsafe.lint.summaries.bindings import BindingKind, Bindings
-from gilsafe.lint.summaries.keys import Anchor, FunctionId, Qualified, Ref, StateKey
+from gilsafe.lint.summaries.keys import Anchor, FunctionId, HeldMethod, Method, Qualified, Ref, StateKey
 from gilsafe.lint.summaries.state import State
 from gilsafe.lint.summaries.values import Values, ValueKind
 
@@ -74,6 +74,7 @@ class Condition(enum.Enum):
     THREAD_CLASS = "thread-class"  # the callee is threading.Thread or a subclass of it
     EXECUTOR = "executor"  # the receiver is an executor (what was stored in it, or its name)
     THREADING_SERVER = "threading-server"  # the callee is a socketserver with ThreadingMixIn
+    THREAD_FUTURE = "thread-future"  # the receiver is a concurrent.futures Future (an executor's)
 
 
 class EntrySite(NamedTuple):
@@ -157,9 +158,12 @@ class Entries(Summary):
             if target is not None:
                 self._add(EntryKind.TO_THREAD, target, call, repeated=True)
         elif method == "add_done_callback":
+            # concurrent.futures runs the callback in the worker thread that finishes the future;
+            # asyncio and tornado futures run it in their event loop's thread.
             target = _argument(call.args, "fn", 0)
-            if target is not None:
-                self._add(EntryKind.CALLBACK, target, call, repeated=True)
+            subject = self._future_subject(receiver)
+            if target is not None and subject is not None:
+                self._add(EntryKind.CALLBACK, target, call, repeated=True, condition=Condition.THREAD_FUTURE, subject=subject)
         elif method in EXECUTOR_METHODS:
             target = _argument(call.args, "fn" if method == "submit" else "func", 0)
             if target is None:
@@ -181,6 +185,18 @@ class Entries(Summary):
             if binding.kind is BindingKind.PARAM:
                 key = self.values.target_key(receiver)
                 return key if key is not None else _param_key(self, receiver)
+        return self.state.key_of(receiver)
+
+    def _future_subject(self, receiver: cst.BaseExpression) -> StateKey | Qualified | None:
+        if isinstance(receiver, cst.Call):
+            callee = self.values.ref_of(receiver.func)
+            if isinstance(callee, Qualified):
+                return callee
+            if isinstance(callee, (Method, HeldMethod)) and callee.name in EXECUTOR_METHODS:
+                return Qualified("concurrent.futures.Future")  # `ex.submit(f).add_done_callback(g)`
+            return None
+        if isinstance(receiver, cst.Name):
+            return self.values.target_key(receiver) or self.state.key_of(receiver) or self.state.bare_argument(receiver)
         return self.state.key_of(receiver)
 
     def _note_joblib(self, call: cst.Call) -> None:

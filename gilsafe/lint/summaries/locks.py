@@ -49,6 +49,8 @@ class Locks(Summary):
     def _find_regions(self) -> None:
         syntax = self.syntax
         for node in syntax.of_type(cst.With):
+            if node.asynchronous is not None:
+                continue  # `async with lock:` is an asyncio lock: it orders coroutines, not threads
             locks = frozenset(lock for item in node.items if (lock := self._lock_expr(item.item)) is not None)
             if locks:
                 # The items are evaluated before the lock is taken: only the body is guarded.
@@ -66,6 +68,18 @@ class Locks(Summary):
     def _lock_expr(self, expr: cst.BaseExpression) -> LockId | None:
         if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):
             return self.state.lock_of(expr)
+        if (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Attribute)
+            and "lock" in expr.func.attr.value  # get_lock(), _lock_for(): not the Lock() factory
+            and not expr.args
+            and self.bindings.qualified(expr.func) is None  # a method of state, not a module function
+        ):
+            # `with cls.get_lock():`: the lock that method hands out, one per receiver
+            holder = self.state.lock_of(expr.func.value) if not isinstance(expr.func.value, cst.Name) or self.state.self_class(expr.func.value) is None else None
+            if holder is None and isinstance(expr.func.value, cst.Name) and (klass := self.state.self_class(expr.func.value)) is not None:
+                return LockId(StateKey(StateKind.FIELD, self.bindings.class_dotted(klass), expr.func.attr.value + "()"))
+            return LockId(holder.state.child(expr.func.attr.value + "()")) if holder is not None else None
         return None  # `with threading.Lock():` makes a fresh lock that guards nothing
 
     def _acquire_call(self, expr: cst.BaseExpression) -> LockId | None:
@@ -93,7 +107,7 @@ class Locks(Summary):
                 continue
             if isinstance(statement, cst.If) and isinstance(statement.test, cst.UnaryOperation) and isinstance(statement.test.operator, cst.Not):
                 lock = self._acquire_call(statement.test.expression)
-                if lock is not None and statement.orelse is None and _always_leaves(statement.body):
+                if lock is not None and statement.orelse is None and always_leaves(statement.body):
                     self.candidates.add(lock)
                     held.add(lock)
 
@@ -181,7 +195,7 @@ def _lone_call(statement: cst.CSTNode) -> cst.Call | None:
     return None
 
 
-def _always_leaves(body: cst.BaseSuite) -> bool:
+def always_leaves(body: cst.BaseSuite) -> bool:
     """True when a block ends by leaving: return, raise, continue or break."""
     statements = body.body if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else ()
     if not statements:
@@ -206,7 +220,8 @@ def _assign_targets(statement: cst.CSTNode) -> list[cst.BaseExpression]:
 
 def _statement_lines(module: cst.Module, syntax) -> dict[cst.CSTNode, int]:
     """The line each simple statement starts on (only computed when a file has annotations)."""
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    from gilsafe.lint.summaries.syntax import positions_of
 
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    return {node: positions[node].start.line for node in syntax.of_type(cst.SimpleStatementLine)}
+    lines = list(syntax.of_type(cst.SimpleStatementLine))
+    positions = positions_of(module, set(lines))
+    return {node: positions[node][0][0] for node in lines if node in positions}

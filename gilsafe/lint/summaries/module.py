@@ -40,6 +40,7 @@ class FunctionFacts:
     numba_parallel: bool = False  # @jit(parallel=True)
     numba_nopython: bool = False  # compiled without object mode: numba's own per-thread state
     jit_anchor: Anchor | None = None  # the numba decorator, where GS202 points
+    is_async: bool = False  # `async def`: calling it makes a coroutine; the body runs in the event loop
 
     @property
     def is_public(self) -> bool:
@@ -83,6 +84,7 @@ class ModuleSummary:
     lock_candidates: frozenset[LockId]
     guarded_by: dict[StateKey, LockId]
     required_locks: dict[FunctionId, LockId]
+    class_level: frozenset[StateKey] = frozenset()  # attributes bound in class bodies
     node_count: int = 0  # anchors past this are not in the file (a sanity check when locating)
     extra: dict = field(default_factory=dict)
 
@@ -122,6 +124,7 @@ def summarize_analysis(analysis: ModuleAnalysis) -> ModuleSummary:
                 numba_parallel=jit is not None and jit.get("parallel") is True,
                 numba_nopython=jit is not None and not (jit.get("forceobj") is True or jit.get("nopython") is False),
                 jit_anchor=syntax.anchors[jit["decorator"]] if jit is not None else None,
+                is_async=isinstance(node, cst.FunctionDef) and node.asynchronous is not None,
             )
         )
     classes = []
@@ -167,6 +170,7 @@ def summarize_analysis(analysis: ModuleAnalysis) -> ModuleSummary:
         lock_candidates=frozenset(locks.candidates),
         guarded_by=dict(locks.guarded_by),
         required_locks={bindings.function_ids[f]: lock for f, lock in locks.required.items() if f in bindings.function_ids},
+        class_level=frozenset(values.class_level),
         node_count=len(syntax.nodes),
     )
 

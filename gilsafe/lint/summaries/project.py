@@ -56,6 +56,8 @@ NOT_THREAD_EXECUTORS = frozenset(
     {"concurrent.futures.ProcessPoolExecutor", "multiprocessing.Pool", "multiprocessing.pool.Pool", "concurrent.futures.process.ProcessPoolExecutor"}
 )
 THREAD_BASES = frozenset({"threading.Thread", "threading.Timer"})
+TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
+THREAD_FUTURES = frozenset({"concurrent.futures.Future", "concurrent.futures._base.Future"})
 THREADING_MIXINS = frozenset({"socketserver.ThreadingMixIn", "http.server.ThreadingHTTPServer", "socketserver.ThreadingTCPServer"})
 CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "setUp", "__set_name__"})
 HANDLER_METHODS = re.compile(r"^(handle|setup|finish|do_[A-Z]+|process_request|handle_one_request)$")
@@ -90,6 +92,10 @@ class Overlap(NamedTuple):
     second: int
 
 
+# Lock discipline: state some code accesses under a lock is meant to be guarded by it. With False,
+# only the owner's own locks count (a class's lock fields for its fields, a module's locks for its
+# globals); with True, any lock.
+DISCIPLINE_ANY_LOCK = False
 # Kinds of access that write the state or change a container's contents.
 WRITES = frozenset({AccessKind.RMW, AccessKind.STORE, AccessKind.CHANGE, AccessKind.CHECK_THEN_ACT, AccessKind.INPLACE})
 
@@ -118,6 +124,9 @@ class Entry:
     # Each run has an object of its own (a Thread subclass's `self`, a request handler): the
     # fields of this class are not shared between its runs.
     instance_class: str | None = None
+    # The classes whose objects the thread works on: the object its target is a method of, the
+    # class that starts it, what it is handed (see ProjectFacts.covers).
+    objects: frozenset[str] = frozenset()
 
 
 class Link(NamedTuple):
@@ -133,6 +142,9 @@ class ProjectSettings:
     lock_names: frozenset[str] = frozenset()
     thread_safe: tuple[str, ...] = ()  # "pkg.mod:Class", "pkg.api:*"
     reproducible: bool = False  # the project relies on seeding the process-wide random state
+    # Lower-confidence evidence too (as ruff's preview): a thread against the program's own
+    # thread, finalizers, threads tests start, methods nothing in the tree calls.
+    preview: bool = False
 
 
 class ProjectFacts:
@@ -157,15 +169,23 @@ class ProjectFacts:
         self.parameters: dict[tuple[FunctionId, str], list[object]] = defaultdict(list)
         self._binding: set[StateKey] = set()
         self._function_ids: dict[str, FunctionId] = {}
+        self._typed_paths = False  # `self._pool.x` as the field x of the pool's class, once values are known
         self.values: dict[StateKey, list[ValueSource]] = defaultdict(list)
         self._gather_values()
-        self.locks: set[LockId] = set()
-        self._recognise_locks()
+        self._typed_paths = True
+        self._regather_values()
+        self.factory_methods: dict[tuple[str, str], list[FunctionId]] = {}
+        self._factory_methods()
         self._call_graph()
         # What parameters hold is known from the call graph; with it, methods of objects passed
         # as arguments resolve, so the graph is built once more.
         self._bind_parameters()
         self._call_graph()
+        self.locks: set[LockId] = set()
+        self._recognise_locks()
+        self.class_level = {self.canonical(key) for summary in self.summaries for key in summary.class_level}
+        self._held_classes()
+        self._covers_memo: dict[int, frozenset[str]] = {}
         self.entries: list[Entry] = []
         self._resolve_entries()
         # function -> entry index -> the call that reached it first (None for the entry's target)
@@ -181,8 +201,13 @@ class ProjectFacts:
         self._writers_memo: dict[StateKey, list[tuple[ModuleSummary, Access]]] = {}
         self._locks_by_owner: dict[tuple[StateKind, str], set[LockId]] | None = None
         self._guard_memo: dict[StateKey, list[tuple[ModuleSummary, Access]]] = {}
+        self._changes_memo: dict[FunctionId, bool] = {}
+        # Seeding in a test asks for repeatable tests, not a repeatable library.
         self.seeds_global_random = any(
-            event.kind is EventKind.SEEDS_GLOBAL_RANDOM for summary in self.summaries for event in summary.events
+            event.kind is EventKind.SEEDS_GLOBAL_RANDOM
+            for summary in self.summaries
+            if not TEST_PATH.search(summary.path)
+            for event in summary.events
         )
 
     # -- symbols -------------------------------------------------------------------------------
@@ -288,6 +313,9 @@ class ProjectFacts:
             klass = self.classes.get(ancestor)
             if klass is not None and name in klass.methods:
                 return FunctionId(klass.id.module, f"{klass.id.qualname}.{name}")
+            made = getattr(self, "factory_methods", {}).get((ancestor, name))
+            if made:
+                return made[0]
         return None
 
     def methods_for(self, method: Method) -> list[FunctionId]:
@@ -327,6 +355,22 @@ class ProjectFacts:
         return found
 
     def _canonical(self, key: StateKey) -> StateKey:
+        key = self._canonical_root(key)
+        if self._typed_paths and key.path and key.path[0] != "[]" and key not in self._binding:
+            # `self._metrics.metrics` is the `metrics` field of whatever class `self._metrics`
+            # holds instances of, when that is one class of the tree.
+            head = key._replace(path=())
+            self._binding.add(key)
+            try:
+                classes = self.instance_classes(head)
+            finally:
+                self._binding.discard(key)
+            if len(classes) == 1:
+                owner = self.root_class(classes.pop())
+                return self.canonical(StateKey(StateKind.FIELD, owner, key.path[0], key.path[1:]))
+        return key
+
+    def _canonical_root(self, key: StateKey) -> StateKey:
         if key.kind is StateKind.ARGUMENT:
             return self._bound_argument(key)
         if key.kind is StateKind.FIELD:
@@ -377,6 +421,11 @@ class ProjectFacts:
             self._function_ids.update({str(function): function for function in self.functions})
             found = self._function_ids.get(text)
         return found
+
+    def _regather_values(self) -> None:
+        self._canonical_memo.clear()
+        self.values = defaultdict(list)
+        self._gather_values()
 
     def _gather_values(self) -> None:
         for summary in self.summaries:
@@ -440,6 +489,16 @@ class ProjectFacts:
                 return library
         return kinds.pop() if len(kinds) == 1 else None
 
+    def item_kind(self, key: StateKey) -> str | None:
+        """What a container's items are, for a key that names items (`d[]`): known only when
+        items were stored from a display (`d[k] = []`); else the kind of the key itself."""
+        if not key.is_item:
+            return self.value_kind(key)
+        kinds = {source.kind for source in self.sources(key)}
+        named = {ValueKind.LIST: "list", ValueKind.DICT: "dict", ValueKind.SET: "set"}
+        found = {named[kind] for kind in kinds if kind in named}
+        return found.pop() if len(found) == 1 and len(kinds) == 1 else None
+
     def is_thread_local(self, key: StateKey) -> bool:
         """True when the access goes through a `threading.local()` object."""
         probe = key._replace(path=())
@@ -462,7 +521,11 @@ class ProjectFacts:
         for lock in candidates:
             state = self.canonical(lock.state)
             last = state.path[-1] if state.path and state.path[-1] != "[]" else state.name
-            if self.made_by(state) & LOCK_FACTORIES or last in named or (LOCK_NAME.search(last) and not NOT_LOCK_NAME.search(last)):
+            last = last.removesuffix("()")  # `with cls.get_lock():`
+            made = self.made_by(state)
+            if any(name.startswith(("asyncio.", "trio.", "anyio.")) for name in made):
+                continue  # a coroutine lock
+            if made & LOCK_FACTORIES or last in named or (LOCK_NAME.search(last) and not NOT_LOCK_NAME.search(last)):
                 self.locks.add(LockId(state))
             elif state.is_item and (self.made_by(state.container.child("[]")) & LOCK_FACTORIES or LOCK_NAME.search(state.name)):
                 self.locks.add(LockId(state))  # one lock per key: `with self._locks[name]:`
@@ -537,14 +600,40 @@ class ProjectFacts:
                 for callee in callees:
                     self.callees[site.function].append((callee, site))
                     self.callers[callee].append((site.function, site))
-                # A function handed to another function of the tree may be called by it.
+                # A function handed to another function of the tree may be called by it: on
+                # the caller's behalf (an edge from the caller, not from the callee, whose other
+                # callers hand it other functions).
                 if callees and site.passed:
                     for passed in site.passed:
                         for target in self.callables(passed):
-                            for callee in callees:
-                                relayed = site._replace(locks=frozenset())
-                                self.callees[callee].append((target, relayed))
-                                self.callers[target].append((callee, relayed))
+                            self.callees[site.function].append((target, site))
+                            self.callers[target].append((site.function, site))
+
+    def _factory_methods(self) -> None:
+        """`info = _make_log_function("INFO")` in a class body: the function the factory returns is
+        a method of the class, and its first parameter is the instance."""
+        for dotted, klass in self.classes.items():
+            module = self.class_module[dotted]
+            prefix = StateKey(StateKind.FIELD, dotted, "")
+            for key, sources in module.values.items():
+                if key.kind is not StateKind.FIELD or key.owner != dotted or key.path:
+                    continue
+                made = [
+                    function
+                    for source in sources
+                    if source.kind is ValueKind.CALL and source.ref is not None and not isinstance(self.resolve_ref_target(source.ref), ClassFacts)
+                    for function in self.callables(Returned(source.ref))
+                ]
+                if made:
+                    self.factory_methods[(dotted, key.name)] = made
+                    for function in made:
+                        params = self.functions[function].params
+                        if params:
+                            self.parameters[(function, params[0])].append(ValueSource(ValueKind.CALL, Qualified(dotted)))
+            del prefix
+
+    def resolve_ref_target(self, ref: Ref) -> object:
+        return self.resolve(ref.name) if isinstance(ref, Qualified) else None
 
     def _bind_parameters(self) -> None:
         """What each parameter may hold: the arguments of every resolved call and thread entry."""
@@ -558,18 +647,23 @@ class ProjectFacts:
                 for target in self.callables(site.target):
                     self._bind(target, site.target, site.arguments)
         self._parameters_ready = True
-        self._canonical_memo.clear()
-        self.values = defaultdict(list)
-        self._gather_values()
+        self._regather_values()
 
     def _bind(self, callee: FunctionId, ref: Ref, arguments) -> None:
         facts = self.functions.get(callee)
-        if facts is None or not arguments:
+        if facts is None:
             return
-        bound_method = facts.klass is not None and "builtins.staticmethod" not in facts.decorators and (
-            isinstance(ref, (Method, HeldMethod)) or (isinstance(ref, Qualified) and isinstance(self.resolve(ref.name), ClassFacts))
+        constructor = isinstance(ref, Qualified) and isinstance(self.resolve(ref.name), ClassFacts)
+        bound_method = "builtins.staticmethod" not in facts.decorators and (
+            isinstance(ref, (Method, HeldMethod)) or (constructor and facts.klass is not None)
         )
         offset = 1 if bound_method else 0
+        if bound_method and facts.params and "builtins.classmethod" not in facts.decorators:
+            # The receiver: `obj.m()` binds m's first parameter to obj.
+            if isinstance(ref, HeldMethod):
+                self.parameters[(callee, facts.params[0])].append(ref.key)
+            elif isinstance(ref, Method) and facts.klass is None:
+                self.parameters[(callee, facts.params[0])].append(ValueSource(ValueKind.CALL, Qualified(ref.owner)))
         for where_, value in arguments:
             if isinstance(where_, int):
                 index = where_ + offset
@@ -589,12 +683,16 @@ class ProjectFacts:
             for site in summary.entries:
                 if not self._condition_holds(site):
                     continue
-                targets = self._entry_targets(site)
+                targets = [t for t in self._entry_targets(site) if not self.functions[t].is_async]
                 if targets:
                     handler = self.resolve(site.target.name) if site.kind is EntryKind.HANDLER and isinstance(site.target, Qualified) else None
+                    instance_class = self.root_class(handler.dotted) if isinstance(handler, ClassFacts) else None
+                    if site.kind is EntryKind.FINALIZER and isinstance(site.target, FunctionId) and self.functions[site.target].klass:
+                        # `__del__` runs when nothing else can reach its object: its fields are its own.
+                        instance_class = self.root_class(self.functions[site.target].klass)
                     self._add_entry(
                         site.kind, summary.path, site.anchor, site.description, targets, site.repeated, site.function, site.start, site.join,
-                        instance_class=self.root_class(handler.dotted) if isinstance(handler, ClassFacts) else None,
+                        instance_class=instance_class, objects=self._entry_objects(site),
                     )
         for dotted, klass in self.classes.items():
             if not self.is_subclass(dotted, THREAD_BASES) or dotted in THREAD_BASES:
@@ -611,14 +709,71 @@ class ProjectFacts:
             )
         self._declared_thread_safe()
 
+    def _entry_objects(self, site: EntrySite) -> set[str]:
+        """Classes whose objects an entry site hands its thread: the receiver of a bound-method
+        target, and what is passed as arguments."""
+        found: set[str] = set()
+        target = site.target
+        if isinstance(target, Method) and target.owner in self.classes:
+            found.add(self.root_class(target.owner))
+        elif isinstance(target, HeldMethod):
+            found.update(self.root_class(c) for c in self.instance_classes(target.key))
+            key = self.canonical(target.key)
+            if key.kind is StateKind.FIELD and key.owner in self.classes:
+                found.add(key.owner)
+        for _, value in site.arguments:
+            if isinstance(value, StateKey):
+                found.update(self.root_class(c) for c in self.instance_classes(value))
+                key = self.canonical(value)
+                if key.kind is StateKind.FIELD and key.owner in self.classes:
+                    found.add(key.owner)
+            elif isinstance(value, ValueSource) and value.kind is ValueKind.CALL and isinstance(value.ref, Qualified):
+                made = self.resolve(value.ref.name)
+                if isinstance(made, ClassFacts):
+                    found.add(self.root_class(made.dotted))
+        return found
+
+    def covers(self, entry_index: int) -> frozenset[str]:
+        """The classes whose instances a thread entry may share with other code: the objects it
+        works on, and the objects those hold in their fields (not for threads tests start)."""
+        found = self._covers_memo.get(entry_index)
+        if found is None:
+            entry = self.entries[entry_index]
+            found = set(entry.objects)
+            frontier = set(found)
+            # A thread a test starts makes its own objects: only what it is handed is shared.
+            depth = 0 if TEST_PATH.search(entry.module) else 1
+            for _ in range(depth):
+                frontier = {held for owner in frontier for held in self.held_classes.get(owner, ())} - found
+                found |= frontier
+            found = self._covers_memo[entry_index] = frozenset(found)
+        return found
+
+    def _held_classes(self) -> None:
+        """For each class, the classes of the objects its fields hold."""
+        self.held_classes: dict[str, set[str]] = defaultdict(set)
+        for key in list(self.values):
+            if key.kind is StateKind.FIELD and not key.path and key.owner in self.classes:
+                for made in self.instance_classes(key):
+                    self.held_classes[key.owner].add(self.root_class(made))
+
     def _in_loop_hint(self, site: CallSite) -> bool:
         return False  # constructor calls in loops are not recorded per site; several sites count instead
 
-    def _add_entry(self, kind, path, anchor, description, targets, repeated, starter, start, join, context=ContextKind.THREAD, instance_class=None) -> None:
+    def _add_entry(self, kind, path, anchor, description, targets, repeated, starter, start, join, context=ContextKind.THREAD, instance_class=None, objects=()) -> None:
         targets = tuple(t for t in dict.fromkeys(targets) if not self.functions[t].confined)
         if not targets:
             return
-        self.entries.append(Entry(len(self.entries), kind, path, anchor, description, targets, repeated, starter, start, join, context, instance_class))
+        found = set(objects)
+        if instance_class:
+            found.add(instance_class)
+        for function in (*targets, starter):
+            facts = self.functions.get(function) if function is not None else None
+            if facts is not None and facts.klass:
+                found.add(self.root_class(facts.klass))
+        self.entries.append(
+            Entry(len(self.entries), kind, path, anchor, description, targets, repeated, starter, start, join, context, instance_class, frozenset(found))
+        )
 
     def _condition_holds(self, site: EntrySite) -> bool:
         condition = site.condition
@@ -631,6 +786,17 @@ class ProjectFacts:
         if condition is Condition.THREADING_SERVER:
             target = self.resolve(subject.name) if isinstance(subject, Qualified) else None
             return isinstance(target, ClassFacts) and self.is_subclass(target.dotted, THREADING_MIXINS)
+        if condition is Condition.THREAD_FUTURE:
+            if isinstance(subject, Qualified):
+                return subject.name in THREAD_FUTURES
+            if isinstance(subject, StateKey):
+                for source in self.sources(subject):
+                    ref = source.ref
+                    if source.kind is ValueKind.CALL and isinstance(ref, Qualified) and ref.name in THREAD_FUTURES:
+                        return True
+                    if source.kind is ValueKind.CALL and isinstance(ref, (Method, HeldMethod)) and ref.name == "submit":
+                        return True  # `future = executor.submit(...)`
+            return False
         if condition is Condition.EXECUTOR:
             if isinstance(subject, Qualified):
                 made = {subject.name}
@@ -683,7 +849,7 @@ class ProjectFacts:
             targets = [FunctionId(klass.id.module, f"{klass.id.qualname}.{m}") for m in klass.methods]
             targets = [t for t in targets if t in self.functions and self.functions[t].is_public]
             if targets:
-                self._add_entry("api", module.path, klass.anchor, f"{klass.id.label}, declared thread-safe", targets, True, None, klass.anchor, None, ContextKind.API)
+                self._add_entry("api", module.path, klass.anchor, f"{klass.id.label}, declared thread-safe", targets, True, None, klass.anchor, None, ContextKind.API, objects={self.root_class(dotted)})
         for function_id, function in self.functions.items():
             if function.klass is not None or function.name == "<module>" or "<locals>" in function_id.qualname:
                 continue
@@ -701,11 +867,15 @@ class ProjectFacts:
                 if entry.index not in self.reached_by[target]:
                     self.reached_by[target][entry.index] = None
                     queue.append(target)
+            finalizer = entry.kind is EntryKind.FINALIZER and entry.instance_class is not None
             while queue:
                 function = queue.popleft()
                 for callee, site in self.callees.get(function, ()):
-                    if self.functions[callee].confined:
-                        continue
+                    facts = self.functions[callee]
+                    if facts.confined or facts.is_async:
+                        continue  # calling a coroutine function only makes a coroutine object
+                    if finalizer and (facts.klass is None or self.root_class(facts.klass) != entry.instance_class):
+                        continue  # a finalizer's own object is unreachable: follow only its methods
                     reached = self.reached_by[callee]
                     if entry.index not in reached:
                         reached[entry.index] = Link(function, site.anchor, self.function_module[function].path)
@@ -767,9 +937,11 @@ class ProjectFacts:
     # -- accesses ----------------------------------------------------------------------------------
 
     def _index_accesses(self) -> None:
+        self.accesses_in: dict[FunctionId, list[tuple[ModuleSummary, Access]]] = defaultdict(list)
         for summary in self.summaries:
             for access in summary.accesses:
                 self.accesses[self.canonical(access.key)].append((summary, access))
+                self.accesses_in[access.function].append((summary, access))
 
     def held(self, summary: ModuleSummary, access: Access) -> frozenset[LockId]:
         """The locks held at an access: its own function's, @requires_lock, and every caller's."""
@@ -844,12 +1016,19 @@ class ProjectFacts:
         return bool(callers) and all(caller == entry.starter and before_or_after(site.anchor) for caller, site in callers)
 
     def overlap(self, first: tuple[ModuleSummary, Access], second: tuple[ModuleSummary, Access]) -> Overlap | None:
-        """Whether two accesses (maybe the same one) can run at the same time, with no lock held at both."""
+        """Whether two accesses (maybe the same one) can run at the same time, with no lock held
+        at both: under two thread entries, or under one entry that runs in several threads at once.
+        With `preview`, also a thread entry against the program's own thread (MAIN), which is
+        right for module state but, for instance state, often meets objects one thread owns."""
         (module_a, a), (module_b, b) = first, second
         if self.held(module_a, a) & self.held(module_b, b):
             return None
-        contexts_a, contexts_b = self.contexts(a.function), self.contexts(b.function)
         key = self.canonical(a.key)
+        # An instance attribute is shared by a thread only if the thread works on objects of
+        # that class: its own, its starter's, what it was handed, and what those hold.
+        owner = key.owner if key.kind is StateKind.FIELD and key._replace(path=()) not in self.class_level else None
+        contexts_a = [e for e in self.contexts(a.function) if self._counts(e, owner, module_a)]
+        contexts_b = [e for e in self.contexts(b.function) if self._counts(e, owner, module_b)]
         for ea in contexts_a:
             for eb in contexts_b:
                 if ea != eb:
@@ -857,13 +1036,26 @@ class ProjectFacts:
                 entry = self.entries[ea]
                 if entry.repeated and not (key.kind is StateKind.FIELD and key.owner == entry.instance_class):
                     return Overlap(ea, eb)
-            if b.function in self.main and not self.ordered(b, ea):
+            if self.settings.preview and b.function in self.main and not self.ordered(b, ea):
                 return Overlap(ea, MAIN)
-        if a.function in self.main:
+        if self.settings.preview and a.function in self.main:
             for eb in contexts_b:
                 if not self.ordered(a, eb):
                     return Overlap(MAIN, eb)
         return None
+
+    def _counts(self, entry_index: int, owner: str | None, module: ModuleSummary) -> bool:
+        """Whether a thread entry is evidence for an access: it must work on objects of the
+        state's class; by default, threads a test starts only count for test code, and a
+        finalizer (which runs when nothing else can reach its object) does not count."""
+        entry = self.entries[entry_index]
+        if owner is not None and owner not in self.covers(entry_index):
+            return False
+        if self.settings.preview:
+            return True
+        if entry.kind is EntryKind.FINALIZER:
+            return False
+        return not (TEST_PATH.search(entry.module) and not TEST_PATH.search(module.path))
 
     def writers(self, key: StateKey) -> list[tuple[ModuleSummary, Access]]:
         """Accesses that write the state (or change the container), outside construction."""
@@ -901,38 +1093,108 @@ class ProjectFacts:
                 self._locks_by_owner[(lock.state.kind, lock.state.owner)].add(lock)
         return self._locks_by_owner.get((key.kind, key.owner), set())
 
-    def lock_discipline(self, module: ModuleSummary, access: Access) -> tuple[ModuleSummary, Access, LockId] | None:
-        """An access to the same state under one of its owner's own locks (the class's for its
-        fields, the module's for its globals) that can run while this one, which does not hold
-        that lock: the owner's lock discipline is broken here (Infer's RacerD idea). Accesses in
-        construction, and ones ordered with the guarded code's threads (before `start()`, after
-        `join()`), do not break it."""
+    def lock_discipline(self, module: ModuleSummary, access: Access, *, uses_only: bool = False) -> tuple[ModuleSummary, Access, LockId] | None:
+        """Another access to the same state under a lock (the owner's own lock: the class's for its
+        fields, the module's for its globals; or, with DISCIPLINE_ANY_LOCK, any lock) that can run
+        while this one, which holds none of the locks the others take: the lock discipline the
+        code shows elsewhere is broken here (Infer's RacerD idea). Accesses in construction, and
+        ones ordered with the guarded code's threads (before `start()`, after `join()`), do not
+        break it. The guarded accesses that show the discipline are writes; with `uses_only` (an
+        access that calls a method of the object), calls that change the object count too."""
         if self.in_construction(access) or access.function.qualname == "<module>":
             return None
+        facts = self.functions[access.function]
+        if facts.is_async and not self.contexts(access.function):
+            return None  # a coroutine: the event loop's one thread runs it
+        if not self.settings.preview and not facts.is_public and not self.callers.get(access.function) and not self.contexts(access.function):
+            return None  # a private method nothing calls: called some way gilsafe cannot see, maybe under a lock
         key = self.canonical(access.key)
-        own = self.owner_locks(key)
-        if not own:
+        if key.kind not in (StateKind.FIELD, StateKind.GLOBAL):
+            return None
+        guarded = self._guarded(key)
+        if not guarded:
             return None
         held = self.held(module, access)
-        for summary, other in self._guarded(key, frozenset(own)):
-            lock = sorted(self.held(summary, other) & own)[0]
-            if lock in held:
-                return None  # this access takes the owner's lock too
+        if any(self.held(summary, other) & held for summary, other in guarded):
+            return None  # this access takes a lock the others take
+        if access.kind is AccessKind.CALL and any(self.makes_lock(c) for c in self.instance_classes(key)):
+            return None  # the object locks itself: its holder's lock is not what keeps it consistent
+        mine = self.functions[access.function].klass
+        for summary, other in guarded:
+            theirs = self.functions[other.function].klass
+            if theirs and mine and theirs != mine and theirs in self.classes and not self.is_subclass(mine, frozenset({theirs})):
+                continue  # a subclass's lock: the base class's own methods do not know of it
+            # The discipline is shown by what the lock protects: writes (or, for objects, calls
+            # that change them). A read under a lock is often only convenience.
+            if other.kind is AccessKind.CALL:
+                if not (uses_only and self.call_changes(other)):
+                    continue
+            elif other.kind not in WRITES:
+                continue
             contexts = self.contexts(other.function)
             if contexts and all(self.ordered(access, entry) for entry in contexts):
                 continue
+            if access.function == other.function and not self.contexts(access.function):
+                continue  # one function, run by one thread at a time as far as gilsafe can see
+            lock = sorted(self._discipline_locks(key, summary, other))[0]
             return summary, other, lock
         return None
 
-    def _guarded(self, key: StateKey, own: frozenset[LockId]) -> list[tuple[ModuleSummary, Access]]:
+    def _discipline_locks(self, key: StateKey, summary: ModuleSummary, access: Access) -> frozenset[LockId]:
+        held = self.held(summary, access)
+        return held if DISCIPLINE_ANY_LOCK else held & frozenset(self.owner_locks(key))
+
+    def _guarded(self, key: StateKey) -> list[tuple[ModuleSummary, Access]]:
         found = self._guard_memo.get(key)
         if found is None:
             found = self._guard_memo[key] = [
                 (summary, access)
                 for summary, access in self.accesses.get(key, ())
-                if not self.in_construction(access) and access.function.qualname != "<module>" and self.held(summary, access) & own
+                if not self.in_construction(access)
+                and access.function.qualname != "<module>"
+                and not self.functions[access.function].is_async
+                and self._discipline_locks(key, summary, access)
             ]
         return found
+
+    def call_changes(self, access: Access) -> bool:
+        """Whether the method an access calls on an object of the tree changes that object."""
+        if access.kind is not AccessKind.CALL:
+            return access.kind in WRITES
+        methods = self.callables(HeldMethod(access.key, access.detail))
+        return any(self.changes_own_state(method) for method in methods)
+
+    def changes_own_state(self, function: FunctionId) -> bool:
+        """A method that writes its own object's fields, itself or through its other methods."""
+        found = self._changes_memo.get(function)
+        if found is not None:
+            return found
+        self._changes_memo[function] = False  # recursion: not proven
+        facts = self.functions.get(function)
+        owner = self.root_class(facts.klass) if facts is not None and facts.klass else None
+        result = False
+        if owner is not None:
+            for _, access in self.accesses_in.get(function, ()):
+                key = self.canonical(access.key)
+                if key.kind is StateKind.FIELD and key.owner == owner and access.kind in WRITES:
+                    result = True
+                    break
+            if not result:
+                for callee, _ in self.callees.get(function, ()):
+                    callee_facts = self.functions.get(callee)
+                    if callee_facts is not None and callee_facts.klass and self.root_class(callee_facts.klass) == owner and self.changes_own_state(callee):
+                        result = True
+                        break
+        self._changes_memo[function] = result
+        return result
+
+    def is_initializer(self, function: FunctionId) -> bool:
+        """A method the constructor calls (`reset()`, `_setup()`): it also re-initialises later."""
+        return any(self.is_constructor(caller) for caller, _ in self.callers.get(function, ()))
+
+    def makes_lock(self, class_dotted: str) -> bool:
+        """A class that makes a lock for its instances means them to be shared."""
+        return bool(self.owner_locks(StateKey(StateKind.FIELD, self.root_class(class_dotted), "")))
 
     def trace(self, function: FunctionId, entry_index: int) -> Trace:
         entry = self.entries[entry_index]

@@ -44,6 +44,8 @@ class State(Summary):
         self.module_name = analysis.module_name
         # (function scope, local name) -> how it was bound: ("expr", value), ("item", iterable), ("other", None)
         self._local_sources: dict[tuple[int, str], list[tuple[str, cst.CSTNode | None]]] = defaultdict(list)
+        # the same, with the anchor of each binding, in source order (for "the binding before this read")
+        self._local_anchors: dict[tuple[int, str], list[int]] = defaultdict(list)
         self._memo: dict[cst.CSTNode, StateKey | None] = {}
         self._resolving: set[tuple[int, str]] = set()
         # (function scope, parameter) -> its default value expression
@@ -111,6 +113,7 @@ class State(Summary):
         if function is None:
             return
         self._local_sources[(id(function), name.value)].append(source)
+        self._local_anchors[(id(function), name.value)].append(self.syntax.anchors[name])
 
     # -- the question ---------------------------------------------------------------------------
 
@@ -185,13 +188,14 @@ class State(Summary):
         if kind is BindingKind.CLASS and binding.scope is not None:
             return StateKey(StateKind.FIELD, self.bindings.dotted(binding.scope.qualname), name.value, parts)
         if kind is BindingKind.LOCAL:
-            alias = self._alias(binding)
+            alias = self._alias(binding, self.syntax.anchors.get(name))
             if alias is not None:
                 return alias._replace(path=alias.path + parts)
         return None
 
-    def _alias(self, binding: Binding) -> StateKey | None:
-        """The state a local was bound from, when every binding of it agrees."""
+    def _alias(self, binding: Binding, at: int | None = None) -> StateKey | None:
+        """The state a local was bound from: by the last binding before the read at anchor `at`
+        when it is straight-line code before it, else when every binding of it agrees."""
         scope = binding.scope
         if scope is None:
             return None
@@ -199,6 +203,11 @@ class State(Summary):
         sources = self._local_sources.get(marker)
         if not sources or marker in self._resolving:
             return None
+        anchors = self._local_anchors.get(marker, [])
+        if at is not None and len(sources) > 1 and len(anchors) == len(sources):
+            before = [i for i, anchor in enumerate(anchors) if anchor < at]
+            if before and all(how != "item" for how, _ in sources):
+                sources = [sources[before[-1]]]
         self._resolving.add(marker)
         try:
             keys = set()

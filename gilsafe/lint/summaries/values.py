@@ -51,6 +51,7 @@ class Values(Summary):
         self.bindings = analysis[Bindings]
         self.state = analysis[State]
         self.sources: dict[StateKey, list[ValueSource]] = defaultdict(list)
+        self.class_level: set[StateKey] = set()  # attributes bound in a class body: one for all instances
         self._collect()
 
     def _collect(self) -> None:
@@ -69,6 +70,12 @@ class Values(Summary):
         for node in syntax.of_type(cst.WithItem):
             if node.asname is not None:
                 self._record(node.asname.name, node.item)
+        for node in syntax.of_type(cst.Call):
+            # `d.setdefault(k, [])`: the container's items are lists
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value == "setdefault" and len(node.args) >= 2:
+                container = self.state.key_of(node.func.value)
+                if container is not None:
+                    self.sources[container.child("[]")].append(self.source_of(node.args[1].value))
         for node in syntax.of_type(cst.Param):
             if node.annotation is None:
                 continue
@@ -97,6 +104,8 @@ class Values(Summary):
         key = self.target_key(target)
         if key is not None:
             self.sources[key].append(self.source_of(value))
+            if isinstance(target, cst.Name) and self.bindings.resolve(target).kind is BindingKind.CLASS:
+                self.class_level.add(key)
 
     def target_key(self, target: cst.BaseExpression) -> StateKey | None:
         """The key a store binds: state keys as State gives them, and function locals as CLOSURE
@@ -121,6 +130,11 @@ class Values(Summary):
             return ValueSource(ValueKind.LIST)  # [None] * n
         if isinstance(value, (cst.Dict, cst.DictComp)):
             return ValueSource(ValueKind.DICT)
+        if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+            return self.source_of(value.right)  # `items or []`: what it is when it was not given
+        if isinstance(value, cst.IfExp):
+            first, second = self.source_of(value.body), self.source_of(value.orelse)
+            return first if first == second or second.kind is ValueKind.LITERAL else second if first.kind is ValueKind.LITERAL else OTHER
         if isinstance(value, (cst.Set, cst.SetComp)):
             return ValueSource(ValueKind.SET)
         if isinstance(value, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Imaginary)):
@@ -202,6 +216,8 @@ class Values(Summary):
         if isinstance(expr, cst.Attribute):
             receiver = expr.value
             method = expr.attr.value
+            if method == "__func__":
+                return self.ref_of(receiver)  # `staticmethod_object.__func__`: the function itself
             head = receiver
             while isinstance(head, cst.Attribute):
                 head = head.value
