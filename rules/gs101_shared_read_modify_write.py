@@ -328,8 +328,9 @@ class SharedReadModifyWrite(Rule):
 
             def trial():
                 counts.clear()
-                run_all([threading.Thread(target=tally, args=("a", 100_000)) for _ in range(2)])
-                return counts["a"] != 200_000
+                # a million each: two threads overlap for many switch intervals even on a fast machine
+                run_all([threading.Thread(target=tally, args=("a", 1_000_000)) for _ in range(2)])
+                return counts["a"] != 2_000_000
             """
             ),
             fixed=_driver(
@@ -344,8 +345,9 @@ class SharedReadModifyWrite(Rule):
 
             def trial():
                 counts.clear()
-                run_all([threading.Thread(target=tally, args=("a", 100_000)) for _ in range(2)])
-                return counts["a"] != 200_000
+                # a million each: two threads overlap for many switch intervals even on a fast machine
+                run_all([threading.Thread(target=tally, args=("a", 1_000_000)) for _ in range(2)])
+                return counts["a"] != 2_000_000
             """
             ),
             shows_under=BOTH,

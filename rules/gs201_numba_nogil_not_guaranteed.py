@@ -17,6 +17,7 @@ class NumbaNogilNotGuaranteed(SyntaxRule):
     name = "numba-nogil-not-guaranteed"
     summary = "numba `nogil=True` without a guaranteed nopython compile: object mode holds the GIL."
     when = BOTH
+    interesting_imports = frozenset({"numba"})
     docs = """
     ## What it does
     Finds `@jit(nogil=True, ...)` (and `numba.jit(f, nogil=True, ...)`) that asks for object mode

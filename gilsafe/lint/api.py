@@ -4,15 +4,17 @@ thin layer over this."""
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gilsafe.atomic import write_atomically
-from gilsafe.lint.cache import AnalysisCache, cache_key
+from gilsafe.lint.cache import AnalysisCache, cache_key, run_key
 from gilsafe.lint.config import ALWAYS_ON, Settings, SettingsResolver, ignored_codes
 from gilsafe.lint.discovery import discover
 from gilsafe.lint.engine import FileAnalysis, analyse_file, check_project, digest_of, internal_error, place, unsuppressed
@@ -158,7 +160,7 @@ def analyse_path(path: Path, settings: Settings, *, module_name: str, is_package
         analysis = analyse_file(name, source, settings, syntax_rules, module_name=module_name, is_package=is_package, fix=fix)
     except Exception as error:  # analyse_file reports its own failures; this is the last guard
         return FileAnalysis(name, digest, None, [internal_error(name, error)])
-    if cache is not None and analysis.fixed_source is None:
+    if cache is not None and analysis.fixed_source is None and not _internal_errors([analysis]):
         cache.put(key, analysis)
     return analysis
 
@@ -183,12 +185,23 @@ def lint_paths(
     jobs_list = [(path, resolver.for_path(path), *names[path], fix) for path in found.files]
     cache = AnalysisCache(cache_folder) if cache_folder is not None else None
     analyses: dict[int, FileAnalysis] = {}
+    whole_run = None
     if cache is not None and not fix:
-        # A warm run is answered from the cache here, without paying for worker processes.
-        for index, (path, settings, name, is_package, _) in enumerate(jobs_list):
+        # A warm run is answered from the cache here, without paying for worker processes: all
+        # of it when no file changed, else every file but the changed ones.
+        keys = []
+        for path, settings, name, is_package, _ in jobs_list:
             source = read_source(path)
-            if isinstance(source, bytes):
-                cached = cache.get(cache_key(str(path), digest_of(source), settings.fingerprint(), name))
+            keys.append(cache_key(str(path), digest_of(source), settings.fingerprint(), name) if isinstance(source, bytes) else f"unreadable {path}")
+        whole_run = run_key(keys, "")
+        results = cache.get_results(whole_run)
+        if isinstance(results, list) and all(isinstance(r, FileResult) for r in results):
+            report.results = results
+            report.errors.extend(r.error for r in results if r.error is not None)
+            return report
+        with _no_gc():  # a heap of small records: the collector's passes would cost more than the loads
+            for index, key in enumerate(keys):
+                cached = cache.get(key) if not key.startswith("unreadable ") else None
                 if cached is not None:
                     analyses[index] = cached
     todo = [index for index in range(len(jobs_list)) if index not in analyses]
@@ -210,17 +223,31 @@ def lint_paths(
         source = read_source(Path(path))
         return source if isinstance(source, bytes) else None
 
-    finished = _finish([analyses[i] for i in range(len(jobs_list))], settings_by_path.__getitem__, project_rules, read)
+    ordered = [analyses[i] for i in range(len(jobs_list))]
+    digests = {a.path: a.digest for a in ordered}
+    known = learnt = None
+    if cache is not None:
+        def known(path: str) -> dict:
+            return cache.get_placed(digests[path]) if digests.get(path) else {}
+
+        def learnt(path: str, placed: dict) -> None:
+            if digests.get(path):
+                cache.put_placed(digests[path], placed)
+
+    with _no_gc():
+        finished = _finish(ordered, settings_by_path.__getitem__, project_rules, read, known, learnt)
     report.results = finished.results
     report.errors.extend(finished.errors)
+    if cache is not None and whole_run is not None and not any(a.error for a in ordered) and not _internal_errors(finished.results):
+        cache.put_results(whole_run, finished.results)
     return report
 
 
-def _finish(analyses: Sequence[FileAnalysis], settings_for, project_rules, read) -> LintReport:
+def _finish(analyses: Sequence[FileAnalysis], settings_for, project_rules, read, known=None, learnt=None) -> LintReport:
     """The project pass, placing, suppressions and per-file ignores, and one FileResult per file."""
     readable = [a for a in analyses if a.error is None]
     reports, link_errors = check_project(readable, settings_for, project_rules)
-    placed, place_errors = place(reports, read)
+    placed, place_errors = place(reports, read, known, learnt)
     by_path: dict[str, list[Finding]] = {}
     for finding in placed:
         by_path.setdefault(finding.path, []).append(finding)
@@ -243,6 +270,22 @@ def _finish(analyses: Sequence[FileAnalysis], settings_for, project_rules, read)
         report.results.append(result)
     report.results.sort(key=lambda r: r.path)
     return report
+
+
+@contextmanager
+def _no_gc():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _internal_errors(results) -> bool:
+    """A bug in gilsafe is not remembered: the next run tries again."""
+    return any(f.code == ALWAYS_ON and "could not analyse" in f.message for r in results for f in r.findings)
 
 
 def write_fixes(results: Iterable[FileResult]) -> int:

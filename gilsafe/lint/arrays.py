@@ -35,8 +35,13 @@ def library_of(project: ProjectFacts, access: Access) -> str | None:
     return kind if kind in LIBRARIES else None
 
 
+_MAY_WRITE = frozenset({AccessKind.RMW, AccessKind.CHANGE, AccessKind.CHECK_THEN_ACT, AccessKind.INPLACE})
+
+
 def write(project: ProjectFacts, access: Access) -> ArrayUse | None:
     """The in-place array write an access makes, if it is one."""
+    if access.kind not in _MAY_WRITE:
+        return None
     library = library_of(project, access)
     if library is None:
         return None

@@ -41,13 +41,45 @@ class AnalysisCache:
         return found if isinstance(found, FileAnalysis) else None
 
     def put(self, key: str, analysis: FileAnalysis) -> None:
-        file = self._file(key)
+        self._write(self._file(key), analysis)
+
+    # Where findings sit in a file (by content digest): placing needs the file's tree otherwise.
+    def get_placed(self, digest: str) -> dict:
+        found = self._read(self.folder / "placed" / f"{digest}.pickle")
+        return found if isinstance(found, dict) else {}
+
+    def put_placed(self, digest: str, placed: dict) -> None:
+        self._write(self.folder / "placed" / f"{digest}.pickle", placed)
+
+    # The whole run's results, keyed by every file's cache key: an unchanged tree is answered at once.
+    def get_results(self, key: str) -> object:
+        return self._read(self.folder / "results" / f"{key}.pickle")
+
+    def put_results(self, key: str, results: object) -> None:
+        self._write(self.folder / "results" / f"{key}.pickle", results)
+
+    @staticmethod
+    def _read(file: Path) -> object:
+        try:
+            return pickle.loads(file.read_bytes())
+        except Exception:
+            return None
+
+    def _write(self, file: Path, value: object) -> None:
         try:
             if not self.folder.parent.exists():
                 self.folder.parent.mkdir(parents=True)
                 # Keep the cache out of users' commits, as pytest and ruff do.
                 (self.folder.parent / ".gitignore").write_text("# made by gilsafe\n*\n")
             file.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(file, pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL))
+            write_atomically(file, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass
+
+
+def run_key(keys: list[str], settings_fingerprint: str) -> str:
+    """One key for a whole run: the files' own keys, in order, and the settings."""
+    digest = hashlib.sha256(settings_fingerprint.encode())
+    for key in keys:
+        digest.update(key.encode())
+    return digest.hexdigest()

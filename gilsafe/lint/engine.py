@@ -98,7 +98,8 @@ def analyse_file(
         return FileAnalysis(path, digest, None, [internal_error(path, error)], suppressions)
     result = FileAnalysis(path, digest, summary, [], suppressions)
     enabled = settings.enabled_codes(settings.known_codes)
-    wanted = [rule for rule in syntax_rules if rule.code in enabled]
+    imported = {target.split(".")[0] for scope in analysis[Bindings].scopes.values() for target in scope.imports.values()}
+    wanted = [rule for rule in syntax_rules if rule.code in enabled and rule.interesting_imports & imported]
     if wanted:
         try:
             _run_syntax_rules(result, tree, analysis, settings, wanted, source, fix)
@@ -202,9 +203,15 @@ def _target_matches(when: str, settings: Settings) -> bool:
 # -- 3. positions, quotes, suppressions ------------------------------------------------------------
 
 
-def place(reports: Sequence[Report], read: Callable[[str], bytes | None]) -> tuple[list[Finding], dict[str, list[Finding]]]:
+def place(
+    reports: Sequence[Report],
+    read: Callable[[str], bytes | None],
+    known: Callable[[str], dict[int, Located]] | None = None,
+    learnt: Callable[[str, dict[int, Located]], None] | None = None,
+) -> tuple[list[Finding], dict[str, list[Finding]]]:
     """Turn reports into findings: positions and quoted code from each file's tree, parsed again
-    only for the files some report points into."""
+    only for the files some report points into, and only for anchors `known` (a cache) lacks;
+    what is learnt is handed to `learnt`."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for report in reports:
         wanted[report.path].add(report.anchor)
@@ -218,12 +225,18 @@ def place(reports: Sequence[Report], read: Callable[[str], bytes | None]) -> tup
     located: dict[str, dict[int, tuple]] = {}
     errors: dict[str, list[Finding]] = defaultdict(list)
     for path, anchors in wanted.items():
+        cached = known(path) if known is not None else {}
+        if anchors <= cached.keys():
+            located[path] = cached
+            continue
         try:
             data = read(path)
             if data is None:
                 raise OSError("the file could not be read again")
             tree = parse(decode(data), path)
-            located[path] = locate(tree, anchors)
+            located[path] = {**cached, **locate(tree, anchors - cached.keys())}
+            if learnt is not None:
+                learnt(path, located[path])
         except Exception as error:  # changed or vanished since the first pass
             errors[path].append(internal_error(path, error, " (placing its findings)"))
             located[path] = {}

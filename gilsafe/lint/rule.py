@@ -133,6 +133,9 @@ class SyntaxFinding:
 class SyntaxRule(Rule, cst.BatchableCSTVisitor):
     """A check of one file's syntax tree, run in the per-file pass; it may offer fixes."""
 
+    # Top-level packages a module must import for the rule to look at it (a cheap skip).
+    interesting_imports: ClassVar[frozenset[str]] = frozenset()
+
     def __init__(self, settings: Settings, bindings: Bindings) -> None:
         Rule.__init__(self, settings)
         cst.BatchableCSTVisitor.__init__(self)

@@ -9,14 +9,13 @@ read-modify-write is not also a store. Rules filter these records; they never wa
 
 from __future__ import annotations
 
-import enum
 from typing import NamedTuple
 
 import libcst as cst
 
 from gilsafe.lint.summaries.base import ModuleAnalysis, Summary
 from gilsafe.lint.summaries.bindings import BindingKind, Bindings, ScopeKind
-from gilsafe.lint.summaries.keys import Anchor, FunctionId, LockId, StateKey, StateKind
+from gilsafe.lint.summaries.keys import Anchor, FunctionId, Kind, LockId, StateKey, StateKind
 from gilsafe.lint.summaries.locks import Locks, always_leaves as _always_leaves
 from gilsafe.lint.summaries.state import State
 from gilsafe.lint.summaries.syntax import descendants as _subtree
@@ -47,8 +46,8 @@ OPERATORS = {
 MISSING = frozenset({"KeyError", "AttributeError", "LookupError", "IndexError"})
 
 
-class AccessKind(enum.Enum):
-    READ = "read"  # a read under a lock, or a read by an array call that may release the GIL
+class AccessKind(Kind):
+    READ = "read"  # a read by an array call that may release the GIL
     STORE = "store"  # rebinding: `self.x = v`, `global g; g = v`, `del self.x`
     RMW = "read-modify-write"  # `x += 1`, `x = x + 1`, `d[k] = d.get(k, 0) + 1`
     CHANGE = "change"  # the container's contents change: item store or delete, a mutating method
@@ -59,7 +58,7 @@ class AccessKind(enum.Enum):
     # project pass knows whether that method changes its object
 
 
-class Change(enum.Enum):
+class Change(Kind):
     GROW = "grow"  # append, add, update, setdefault, ...
     SHRINK = "shrink"  # pop, remove, clear, ...
     REORDER = "reorder"  # sort, reverse
@@ -151,7 +150,6 @@ class Accesses(Summary):
                 if type(node.operator) in OPERATORS:
                     for side in (node.left, node.right):
                         self._array_read(node, side, f"operator:{OPERATORS[type(node.operator)]}")
-        self._locked_reads()
 
     def _aug_assign(self, node: cst.AugAssign) -> None:
         target = node.target
@@ -371,28 +369,6 @@ class Accesses(Summary):
                     if isinstance(expr, (cst.Attribute, cst.Name)) and not isinstance(expr, cst.Name) and self.state.key_of(expr) == key:
                         return True
         return False
-
-    def _locked_reads(self) -> None:
-        """Plain reads of fields and globals, one per function, state and set of locks: which state
-        a lock guards is learnt from them (a write elsewhere without that lock breaks the rule)."""
-        for node in self.syntax.of_type(cst.Attribute):
-            parent = self.syntax.parents.get(node)
-            if isinstance(parent, cst.Attribute) and parent.value is node:
-                continue  # only whole chains
-            if isinstance(parent, cst.Call) and parent.func is node:
-                continue  # a method call, classified above
-            if isinstance(parent, (cst.AssignTarget, cst.Del)) or (isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node):
-                continue  # a store, classified above
-            key = self.state.key_of(node)
-            if key is None or key.kind not in (StateKind.FIELD, StateKind.GLOBAL):
-                continue
-            function = self._function(node)
-            locks = self.locks.held(node)
-            marker = (function, key, locks)
-            if marker in self._reads_seen:
-                continue
-            self._reads_seen.add(marker)
-            self.records.append(Access(key, AccessKind.READ, self.syntax.anchors[node], function, locks, target=self.syntax.anchors[node]))
 
     # -- check-then-act -------------------------------------------------------------------------
 

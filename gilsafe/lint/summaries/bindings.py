@@ -8,7 +8,6 @@ that functions do not see, comprehensions with their own scope, defaults evaluat
 from __future__ import annotations
 
 import builtins
-import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -16,13 +15,13 @@ from typing import NamedTuple
 import libcst as cst
 
 from gilsafe.lint.summaries.base import ModuleAnalysis, Summary
-from gilsafe.lint.summaries.keys import FunctionId
+from gilsafe.lint.summaries.keys import FunctionId, Kind
 from gilsafe.lint.summaries.syntax import COMPREHENSIONS, FunctionNode
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 
-class ScopeKind(enum.Enum):
+class ScopeKind(Kind):
     MODULE = "module"
     FUNCTION = "function"
     CLASS = "class"
@@ -50,7 +49,7 @@ class Scope:
         return scope if scope is not None and scope.kind is ScopeKind.FUNCTION else None
 
 
-class BindingKind(enum.Enum):
+class BindingKind(Kind):
     GLOBAL = "global"  # a module-level variable, def or class of this module
     IMPORT = "import"  # a name an import statement binds (in any scope)
     CLOSURE = "closure"  # a variable of an enclosing function

@@ -9,14 +9,13 @@ learns (`self._cache[k]` on an LRU cache class of the linted tree).
 
 from __future__ import annotations
 
-import enum
 from typing import NamedTuple
 
 import libcst as cst
 
 from gilsafe.lint.summaries.base import ModuleAnalysis, Summary
 from gilsafe.lint.summaries.bindings import Bindings
-from gilsafe.lint.summaries.keys import Anchor, Dispatch, FunctionId, HeldMethod, LockId, Method, Ref, StateKind
+from gilsafe.lint.summaries.keys import Anchor, Dispatch, FunctionId, HeldMethod, Kind, LockId, Method, Ref, StateKind
 from gilsafe.lint.summaries.locks import Locks
 from gilsafe.lint.summaries.state import State
 from gilsafe.lint.summaries.values import Values
@@ -44,7 +43,7 @@ class CallSite(NamedTuple):
     arguments: tuple[tuple[int | str, object], ...] = ()
 
 
-class EventKind(enum.Enum):
+class EventKind(Kind):
     GLOBAL_RANDOM = "global-random"  # random.random(), np.random.rand(), ...
     SEEDS_GLOBAL_RANDOM = "seeds-global-random"  # random.seed(), np.random.seed()
     CATCH_WARNINGS = "catch-warnings"

@@ -14,14 +14,13 @@ published to the thread, and reads after the wait see its writes.
 
 from __future__ import annotations
 
-import enum
 from typing import NamedTuple
 
 import libcst as cst
 
 from gilsafe.lint.summaries.base import ModuleAnalysis, Summary
 from gilsafe.lint.summaries.bindings import BindingKind, Bindings
-from gilsafe.lint.summaries.keys import Anchor, FunctionId, HeldMethod, Method, Qualified, Ref, StateKey
+from gilsafe.lint.summaries.keys import Anchor, FunctionId, HeldMethod, Kind, Method, Qualified, Ref, StateKey
 from gilsafe.lint.summaries.state import State
 from gilsafe.lint.summaries.values import Values, ValueKind
 
@@ -54,7 +53,7 @@ EVENTS = frozenset({"threading.Event", "threading.Barrier", "threading.Condition
 WAITS = frozenset({"concurrent.futures.wait", "concurrent.futures.as_completed"})
 
 
-class EntryKind(enum.Enum):
+class EntryKind(Kind):
     THREAD = "thread"  # Thread(target=...), a Thread subclass's constructor with a target
     TIMER = "timer"
     EXECUTOR = "executor"  # submit/map/apply... on an executor or a thread pool
@@ -67,7 +66,7 @@ class EntryKind(enum.Enum):
     CONFIGURED = "configured"  # `thread-entry-points` in [tool.gilsafe]
 
 
-class Condition(enum.Enum):
+class Condition(Kind):
     """What the project pass must confirm before the site counts."""
 
     NONE = "none"

@@ -45,7 +45,14 @@ class ClassId(NamedTuple):
         return self.qualname.replace(".<locals>", "")
 
 
-class StateKind(enum.Enum):
+class Kind(enum.Enum):
+    """The base of the summaries' enums: members are singletons, so they hash by identity (Enum's
+    own hash is Python code, and keys holding kinds are hashed millions of times per run)."""
+
+    __hash__ = object.__hash__
+
+
+class StateKind(Kind):
     GLOBAL = "global"  # owner: module name; name: the global
     FIELD = "field"  # owner: the class's dotted name; name: the attribute (on instances or the class)
     CLOSURE = "closure"  # owner: str(FunctionId) of the function that binds the variable
@@ -109,7 +116,7 @@ class Qualified(NamedTuple):
     name: str
 
 
-class Dispatch(enum.Enum):
+class Dispatch(Kind):
     EXACT = "exact"  # `Class.m()`, `Worker().run()`: that class's method (or an inherited one)
     VIRTUAL = "virtual"  # `self.m()`: subclasses may override it
     SUPER = "super"  # `super().m()`: the first base class that defines it

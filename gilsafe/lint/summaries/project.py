@@ -10,7 +10,6 @@ Rules read the result through `ProjectFacts`; nothing here knows about rule code
 
 from __future__ import annotations
 
-import enum
 import re
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
@@ -25,6 +24,7 @@ from gilsafe.lint.summaries.keys import (
     Dispatch,
     FunctionId,
     HeldMethod,
+    Kind,
     LockId,
     Method,
     Qualified,
@@ -100,7 +100,7 @@ DISCIPLINE_ANY_LOCK = False
 WRITES = frozenset({AccessKind.RMW, AccessKind.STORE, AccessKind.CHANGE, AccessKind.CHECK_THEN_ACT, AccessKind.INPLACE})
 
 
-class ContextKind(enum.Enum):
+class ContextKind(Kind):
     THREAD = "thread"  # code a thread entry runs
     API = "api"  # public API declared thread-safe: many threads call it at once
     MAIN = "main"  # code run by the program's own thread(s) outside any entry gilsafe sees
@@ -165,6 +165,8 @@ class ProjectFacts:
         self._resolve_memo: dict[str, object] = {}
         self._hierarchy()
         self._canonical_memo: dict[StateKey, StateKey] = {}
+        self._made_memo: dict[StateKey, set[str]] = {}
+        self._kind_memo: dict[StateKey, str | None] = {}
         self._parameters_ready = False  # until the call graph says what parameters hold
         self.parameters: dict[tuple[FunctionId, str], list[object]] = defaultdict(list)
         self._binding: set[StateKey] = set()
@@ -180,7 +182,7 @@ class ProjectFacts:
         # What parameters hold is known from the call graph; with it, methods of objects passed
         # as arguments resolve, so the graph is built once more.
         self._bind_parameters()
-        self._call_graph()
+        self._call_graph(only_parameter_dependent=True)
         self.locks: set[LockId] = set()
         self._recognise_locks()
         self.class_level = {self.canonical(key) for summary in self.summaries for key in summary.class_level}
@@ -198,6 +200,7 @@ class ProjectFacts:
         self.accesses: dict[StateKey, list[tuple[ModuleSummary, Access]]] = defaultdict(list)
         self._index_accesses()
         self._constructor_memo: dict[FunctionId, bool] = {}
+        self._declared: dict[StateKey, LockId] | None = None
         self._writers_memo: dict[StateKey, list[tuple[ModuleSummary, Access]]] = {}
         self._locks_by_owner: dict[tuple[StateKind, str], set[LockId]] | None = None
         self._guard_memo: dict[StateKey, list[tuple[ModuleSummary, Access]]] = {}
@@ -424,6 +427,8 @@ class ProjectFacts:
 
     def _regather_values(self) -> None:
         self._canonical_memo.clear()
+        self._made_memo.clear()
+        self._kind_memo.clear()
         self.values = defaultdict(list)
         self._gather_values()
 
@@ -449,6 +454,14 @@ class ProjectFacts:
 
     def made_by(self, key: StateKey) -> set[str]:
         """The dotted names of what was called to make the state (classes resolved through imports)."""
+        key = self.canonical(key)
+        memo = self._made_memo
+        if key in memo:
+            return memo[key]
+        memo[key] = found = self._made_by(key)
+        return found
+
+    def _made_by(self, key: StateKey) -> set[str]:
         found = set()
         for source in self.sources(key):
             if source.kind in (ValueKind.CALL, ValueKind.ANNOTATION) and isinstance(source.ref, Qualified):
@@ -463,7 +476,13 @@ class ProjectFacts:
     def value_kind(self, key: StateKey) -> str | None:
         """"numpy", "torch", "cupy", "list", "dict", "set" for what made the state (or the container
         it indexes), else None."""
-        container = key.container
+        container = self.canonical(key).container
+        memo = self._kind_memo
+        if container not in memo:
+            memo[container] = self._value_kind(container)
+        return memo[container]
+
+    def _value_kind(self, container: StateKey) -> str | None:
         kinds = set()
         for source in self.sources(container):
             if source.kind is ValueKind.LIST:
@@ -530,8 +549,10 @@ class ProjectFacts:
             elif state.is_item and (self.made_by(state.container.child("[]")) & LOCK_FACTORIES or LOCK_NAME.search(state.name)):
                 self.locks.add(LockId(state))  # one lock per key: `with self._locks[name]:`
 
-    def recognised(self, locks: Iterable[LockId]) -> frozenset[LockId]:
-        return frozenset(LockId(self.canonical(lock.state)) for lock in locks if LockId(self.canonical(lock.state)) in self.locks)
+    def recognised(self, locks: frozenset[LockId]) -> frozenset[LockId]:
+        if not locks:
+            return locks
+        return frozenset(lock for lock in (LockId(self.canonical(l.state)) for l in locks) if lock in self.locks)
 
     # -- the call graph ----------------------------------------------------------------------------
 
@@ -586,28 +607,38 @@ class ProjectFacts:
                     found.append(call)
         return found
 
-    def _call_graph(self) -> None:
-        self.callees: dict[FunctionId, list[tuple[FunctionId, CallSite]]] = defaultdict(list)
-        self.callers: dict[FunctionId, list[tuple[FunctionId, CallSite]]] = defaultdict(list)
-        self.instantiations: dict[str, list[tuple[ModuleSummary, CallSite]]] = defaultdict(list)
-        for summary in self.summaries:
-            for site in summary.calls:
-                callees = self.callables(site.callee)
-                if isinstance(site.callee, Qualified):
-                    target = self.resolve(site.callee.name)
-                    if isinstance(target, ClassFacts):
-                        self.instantiations[target.dotted].append((summary, site))
-                for callee in callees:
-                    self.callees[site.function].append((callee, site))
-                    self.callers[callee].append((site.function, site))
-                # A function handed to another function of the tree may be called by it: on
-                # the caller's behalf (an edge from the caller, not from the callee, whose other
-                # callers hand it other functions).
-                if callees and site.passed:
-                    for passed in site.passed:
-                        for target in self.callables(passed):
-                            self.callees[site.function].append((target, site))
-                            self.callers[target].append((site.function, site))
+    def _call_graph(self, only_parameter_dependent: bool = False) -> None:
+        """Resolve every call site. The second time (after parameters are bound) only the sites
+        whose callee depends on what a parameter holds are resolved again and added."""
+        if not only_parameter_dependent:
+            self.callees: dict[FunctionId, list[tuple[FunctionId, CallSite]]] = defaultdict(list)
+            self.callers: dict[FunctionId, list[tuple[FunctionId, CallSite]]] = defaultdict(list)
+            self.instantiations: dict[str, list[tuple[ModuleSummary, CallSite]]] = defaultdict(list)
+            self._parameter_sites: list[tuple[ModuleSummary, CallSite, set[FunctionId]]] = []
+            sites = ((summary, site, None) for summary in self.summaries for site in summary.calls)
+        else:
+            sites = iter(self._parameter_sites)
+        for summary, site, known in sites:
+            callees = self.callables(site.callee)
+            if known is not None:
+                callees = [c for c in callees if c not in known]  # new through the parameters
+            elif _depends_on_parameters(site.callee):
+                self._parameter_sites.append((summary, site, set(callees)))
+            if known is None and isinstance(site.callee, Qualified):
+                target = self.resolve(site.callee.name)
+                if isinstance(target, ClassFacts):
+                    self.instantiations[target.dotted].append((summary, site))
+            for callee in callees:
+                self.callees[site.function].append((callee, site))
+                self.callers[callee].append((site.function, site))
+            # A function handed to another function of the tree may be called by it: on
+            # the caller's behalf (an edge from the caller, not from the callee, whose other
+            # callers hand it other functions).
+            if callees and site.passed and known is None:
+                for passed in site.passed:
+                    for target in self.callables(passed):
+                        self.callees[site.function].append((target, site))
+                        self.callers[target].append((site.function, site))
 
     def _factory_methods(self) -> None:
         """`info = _make_log_function("INFO")` in a class body: the function the factory returns is
@@ -900,38 +931,49 @@ class ProjectFacts:
                     queue.append(callee)
 
     def _caller_locks(self) -> None:
-        """Locks every caller holds around every call (a must-hold fixpoint over the call graph;
-        recursion keeps what holds on every path). Entry targets and uncalled functions start with none."""
+        """Locks every caller holds around every call (a must-hold fixpoint over the call graph,
+        by worklist; recursion keeps what holds on every path). Entry targets and uncalled
+        functions start with none."""
         roots = {t for entry in self.entries for t in entry.targets}
         held: dict[FunctionId, frozenset[LockId] | None] = {}  # None: not yet known (top)
         for function in self.functions:
             held[function] = frozenset() if function in roots or not self.callers.get(function) else None
-        changed = True
-        rounds = 0
-        while changed and rounds < 50:
-            changed = False
-            rounds += 1
-            for function, callers in self.callers.items():
+        # What each call site adds: the locks held around it, and the caller's @requires_lock.
+        around: dict[tuple[FunctionId, int], frozenset[LockId]] = {}
+        for function, callers in self.callers.items():
+            for caller, site in callers:
+                locks = self.recognised(site.locks)
+                required = self._required(caller)
+                around[(caller, site.anchor)] = locks | {required} if required is not None else locks
+        pending = deque(f for f, h in held.items() if h is not None)
+        queued = set(pending)
+        steps = 0
+        while pending and steps < 2_000_000:
+            steps += 1
+            caller = pending.popleft()
+            queued.discard(caller)
+            for function, _ in self.callees.get(caller, ()):
                 if function in roots or function not in held:
                     continue
                 result: frozenset[LockId] | None = None
-                for caller, site in callers:
-                    caller_held = held.get(caller)
-                    if caller_held is None:
+                for other, site in self.callers[function]:
+                    other_held = held.get(other)
+                    if other_held is None:
                         continue
-                    here = self.recognised(site.locks) | caller_held
-                    required = self._required(caller)
-                    if required is not None:
-                        here = here | {required}
+                    here = around[(other, site.anchor)] | other_held
                     result = here if result is None else result & here
                 if result is not None and result != held[function]:
                     held[function] = result
-                    changed = True
+                    if function not in queued:
+                        pending.append(function)
+                        queued.add(function)
         self.held_by_callers = {f: (h or frozenset()) for f, h in held.items()}
 
     def _required(self, function: FunctionId) -> LockId | None:
         summary = self.function_module.get(function)
-        lock = summary.required_locks.get(function) if summary is not None else None
+        if summary is None or not summary.required_locks:
+            return None
+        lock = summary.required_locks.get(function)
         return LockId(self.canonical(lock.state)) if lock is not None else None
 
     # -- accesses ----------------------------------------------------------------------------------
@@ -952,12 +994,16 @@ class ProjectFacts:
 
     def guard_declared(self, key: StateKey) -> LockId | None:
         """The lock a `# gilsafe: guarded-by=L` comment names for this state (or its container)."""
+        if self._declared is None:
+            self._declared = {
+                self.canonical(annotated): LockId(self.canonical(lock.state))
+                for summary in self.summaries
+                for annotated, lock in summary.guarded_by.items()
+            }
+        if not self._declared:
+            return None
         canonical = self.canonical(key)
-        for summary in self.summaries:
-            for annotated, lock in summary.guarded_by.items():
-                if self.canonical(annotated) in (canonical, canonical.container):
-                    return LockId(self.canonical(lock.state))
-        return None
+        return self._declared.get(canonical) or self._declared.get(canonical.container)
 
     def contexts(self, function: FunctionId) -> dict[int, Link | None]:
         return self.reached_by.get(function, {})
@@ -1214,3 +1260,11 @@ class ProjectFacts:
             for event in summary.events:
                 yield summary, event
 
+
+def _depends_on_parameters(ref: Ref) -> bool:
+    """A callee the binding of parameters can change: a method of an object held in an argument."""
+    if isinstance(ref, HeldMethod):
+        return ref.key.kind is StateKind.ARGUMENT or ref.key.kind is StateKind.CLOSURE
+    if isinstance(ref, Returned):
+        return _depends_on_parameters(ref.callee)
+    return False

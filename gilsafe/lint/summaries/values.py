@@ -9,7 +9,6 @@ executor, an instance of a class of the linted tree, a NumPy array) once every m
 
 from __future__ import annotations
 
-import enum
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -17,13 +16,13 @@ import libcst as cst
 
 from gilsafe.lint.summaries.base import ModuleAnalysis, Summary
 from gilsafe.lint.summaries.bindings import BindingKind, Bindings, ScopeKind
-from gilsafe.lint.summaries.keys import Dispatch, FunctionId, HeldMethod, Method, Qualified, Ref, Returned, StateKey, StateKind
+from gilsafe.lint.summaries.keys import Dispatch, FunctionId, HeldMethod, Kind, Method, Qualified, Ref, Returned, StateKey, StateKind
 from gilsafe.lint.summaries.state import State
 
 PARTIAL = frozenset({"functools.partial"})
 
 
-class ValueKind(enum.Enum):
+class ValueKind(Kind):
     CALL = "call"  # the result of calling `ref` (a class: an instance of it)
     LIST = "list"
     DICT = "dict"
