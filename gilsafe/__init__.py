@@ -1,7 +1,7 @@
 """gilsafe: is threaded Python code safe, and do threads make it faster?
 
-`thread_confined` and `requires_lock` are annotations for `gilsafe lint`: they return what they
-decorate unchanged, so they cost nothing at run time.
+`thread_safe`, `thread_confined` and `requires_lock` are annotations for `gilsafe lint`: they
+return what they decorate unchanged, so they cost nothing at run time.
 """
 
 from __future__ import annotations
@@ -11,9 +11,15 @@ from typing import TypeVar
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "requires_lock", "thread_confined"]
+__all__ = ["__version__", "requires_lock", "thread_confined", "thread_safe"]
 
 _T = TypeVar("_T")
+
+
+def thread_safe(obj: _T) -> _T:
+    """Declare a class (or function) as public API that many threads call at once: lint treats
+    each public method as running in its own threads, concurrently with the others."""
+    return obj
 
 
 def thread_confined(obj: _T) -> _T:

@@ -133,7 +133,7 @@ class NumbaParallelFromThreads(Rule):
 
     def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
         parallel = {f.id for f in module.functions if f.numba_parallel}
-        if not parallel or self._layer_chosen(project):
+        if not parallel or self._layer_chosen(project, module):
             return
         for function in module.functions:
             if function.id in parallel and (contexts := project.contexts(function.id)):
@@ -149,8 +149,12 @@ class NumbaParallelFromThreads(Rule):
                 yield self.report(module, site.anchor, self._message(project.functions[called[0]].name), trace=project.trace(site.function, min(contexts)))
 
     @staticmethod
-    def _layer_chosen(project: ProjectFacts) -> bool:
-        return any(event.kind is EventKind.CHOOSES_THREADING_LAYER for _, event in project.events())
+    def _layer_chosen(project: ProjectFacts, module: ModuleSummary) -> bool:
+        """A thread-safe layer chosen in this module, or in one that imports it or it imports."""
+        return any(
+            event.kind is EventKind.CHOOSES_THREADING_LAYER and project.imports_between(chooser, module)
+            for chooser, event in project.events()
+        )
 
     @staticmethod
     def _message(name: str) -> str:

@@ -156,7 +156,7 @@ class SharedGlobalRandomState(Rule):
     ]
 
     def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
-        if not (project.seeds_global_random or project.settings.reproducible):
+        if not (project.seeds_global_random(module) or project.settings.reproducible):
             return  # nobody asked for repeatable runs: jitter, test data and benchmarks are fine
         for event in module.events:
             if event.kind not in (EventKind.GLOBAL_RANDOM, EventKind.SEEDS_GLOBAL_RANDOM):

@@ -15,11 +15,11 @@ import libcst as cst
 
 from gilsafe.lint.summaries.base import ModuleAnalysis, Summary
 from gilsafe.lint.summaries.bindings import BindingKind, Bindings, ScopeKind
-from gilsafe.lint.summaries.keys import Anchor, FunctionId, Kind, LockId, StateKey, StateKind
+from gilsafe.lint.summaries.keys import Anchor, FunctionId, HeldMethod, Kind, LockId, StateKey, StateKind
 from gilsafe.lint.summaries.locks import Locks, always_leaves as _always_leaves
 from gilsafe.lint.summaries.state import State
 from gilsafe.lint.summaries.syntax import descendants as _subtree
-from gilsafe.lint.summaries.values import Values
+from gilsafe.lint.summaries.values import ValueKind, Values
 
 # Methods of list/dict/set/deque that change the container.
 GROWERS = frozenset({"append", "extend", "insert", "add", "update", "setdefault", "appendleft", "extendleft", "__setitem__"})
@@ -252,8 +252,10 @@ class Accesses(Summary):
         if isinstance(func, cst.Attribute):
             method = func.attr.value
             receiver = func.value
-            key = self.state.key_of(receiver)
-            if key is None and isinstance(receiver, cst.Name):
+            # `Locale.parse(...)`, `np.dot(...)`: a class or a module, not state
+            definition = isinstance(receiver, cst.Name) and self._names_definition(receiver)
+            key = None if definition else self.state.key_of(receiver)
+            if key is None and isinstance(receiver, cst.Name) and not definition:
                 key = self.state.bare_argument(receiver)
             if key is not None:
                 partitioned = isinstance(receiver, cst.Subscript) and self.partitioned(receiver)
@@ -270,6 +272,8 @@ class Accesses(Summary):
                         self._add_read(key, node, f"method:{method}", receiver)
                     if key.kind in (StateKind.FIELD, StateKind.GLOBAL) and not key.is_item:
                         self._method_call(key, node, method, receiver)
+            elif not definition and isinstance(receiver, cst.Name) and (klass := self.state.self_class(receiver)) is not None:
+                self._stored_bound_method(node, klass, method)
         else:
             qualified = self.bindings.qualified(func)
             if qualified == "builtins.next" and node.args:
@@ -326,6 +330,21 @@ class Accesses(Summary):
             return
         at = report if isinstance(report, (cst.For, cst.Call)) else node
         self._add(key, AccessKind.ITERATE, at, detail="for", target=walked, end=self.syntax.last_anchor(at))
+
+    def _names_definition(self, name: cst.Name) -> bool:
+        binding = self.bindings.resolve(name)
+        if binding.kind is BindingKind.IMPORT:
+            return (id(binding.scope), name.value) in self.bindings.module_imports
+        return binding.scope is not None and (id(binding.scope), name.value) in self.bindings.definitions
+
+    def _stored_bound_method(self, node: cst.Call, klass: cst.ClassDef, name: str) -> None:
+        """`self._push(x)` where `self._push = self._order.append`: a change of `self._order`."""
+        field = StateKey(StateKind.FIELD, self.bindings.class_dotted(klass), name)
+        for source in self.values.sources.get(field, ()):
+            ref = source.ref
+            if source.kind is ValueKind.FUNCTION and isinstance(ref, HeldMethod) and ref.name in GROWERS | SHRINKERS:
+                change = Change.GROW if ref.name in GROWERS else Change.SHRINK
+                self._add(ref.key, AccessKind.CHANGE, node, change=change, detail=ref.name, write=node)
 
     def _method_call(self, key: StateKey, node: cst.Call, method: str, receiver: cst.BaseExpression) -> None:
         """One record per function, state, method and locks: enough to tell which calls on an
@@ -429,7 +448,7 @@ class Accesses(Summary):
         keys: set[StateKey] = set()
         for node in (test, *_subtree(test)):
             if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)):
-                key = self.state.key_of(node)
+                key = self._array_key(node)  # also a parameter's object: `if k not in seen`
                 if key is not None:
                     keys.add(key)
             elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("hasattr", "getattr") and len(node.args) >= 2:
@@ -469,7 +488,7 @@ class Accesses(Summary):
                 for key in self._store_keys(node.target):
                     yield node, key
             elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in GROWERS | SHRINKERS:
-                key = self.state.key_of(node.func.value)
+                key = self._array_key(node.func.value)
                 if key is not None:
                     yield node, key
 
@@ -485,7 +504,7 @@ class Accesses(Summary):
             for element in target.elements:
                 yield from self._store_keys(element.value)
         elif isinstance(target, cst.Subscript):
-            container = self.state.key_of(target.value)
+            container = self._array_key(target.value)
             if container is not None:
                 yield container.child("[]")
         elif isinstance(target, cst.Attribute):

@@ -79,6 +79,7 @@ class Bindings(Summary):
         self.function_ids: dict[FunctionNode, FunctionId] = {}
         self.star_imports: list[str] = []
         self.definitions: set[tuple[int, str]] = set()  # (id(scope), name) bound by a def or class
+        self.module_imports: set[tuple[int, str]] = set()  # (id(scope), name) bound by `import x` (a module)
         self._memo: dict[tuple[int, str], Binding] = {}
         self._build_scopes()
         self._collect_bindings()
@@ -160,10 +161,12 @@ class Bindings(Summary):
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     scope.imports[alias.asname.name.value] = dotted
                     scope.assigned.add(alias.asname.name.value)
+                    self.module_imports.add((id(scope), alias.asname.name.value))
                 else:
                     head = dotted.split(".")[0]
                     scope.imports[head] = head
                     scope.assigned.add(head)
+                    self.module_imports.add((id(scope), head))
         for node in syntax.of_type(cst.ImportFrom):
             scope = self.scope_of(node)
             base = self._import_base(node)

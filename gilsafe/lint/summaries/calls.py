@@ -15,7 +15,7 @@ import libcst as cst
 
 from gilsafe.lint.summaries.base import ModuleAnalysis, Summary
 from gilsafe.lint.summaries.bindings import Bindings
-from gilsafe.lint.summaries.keys import Anchor, Dispatch, FunctionId, HeldMethod, Kind, LockId, Method, Ref, StateKind
+from gilsafe.lint.summaries.keys import Anchor, Dispatch, FunctionId, HeldMethod, Kind, LockId, Method, Qualified, Ref, StateKind
 from gilsafe.lint.summaries.locks import Locks
 from gilsafe.lint.summaries.state import State
 from gilsafe.lint.summaries.values import Values
@@ -41,6 +41,8 @@ class CallSite(NamedTuple):
     passed: tuple[Ref, ...] = ()  # callables handed to the callee (it may call them)
     # (position or keyword, the state or value passed): what the callee's parameters hold
     arguments: tuple[tuple[int | str, object], ...] = ()
+    # in a loop or comprehension (asked only of calls that may make an object: `Worker()`)
+    repeated: bool = False
 
 
 class EventKind(Kind):
@@ -84,7 +86,16 @@ class Calls(Summary):
 
     def _add(self, callee: Ref | None, node: cst.CSTNode, passed: tuple[Ref, ...] = (), arguments: tuple = ()) -> None:
         if callee is not None:
-            self.sites.append(CallSite(callee, self.syntax.anchors[node], self._function(node), self.locks.held(node), passed, arguments))
+            repeated = isinstance(callee, Qualified) and callee.name.rsplit(".", 1)[-1][:1].isupper() and self._in_loop(node)
+            self.sites.append(CallSite(callee, self.syntax.anchors[node], self._function(node), self.locks.held(node), passed, arguments, repeated))
+
+    def _in_loop(self, node: cst.CSTNode) -> bool:
+        for ancestor in self.syntax.ancestors(node):
+            if isinstance(ancestor, (cst.For, cst.While, cst.CompFor, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+                return True
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                return False
+        return False
 
     def _note_call(self, call: cst.Call) -> None:
         qualified = self.bindings.qualified(call.func)
@@ -128,20 +139,24 @@ class Calls(Summary):
         for node in syntax.of_type(cst.ComparisonTarget):
             if isinstance(node.operator, (cst.In, cst.NotIn)):
                 self._dunder(node.comparator, "__contains__", syntax.parents[node])
-        for node in syntax.of_type(cst.For):
+        for node in syntax.of_type(cst.For, cst.CompFor):
             self._dunder(node.iter, "__iter__", node)
         for node in syntax.of_type(cst.WithItem):
             self._dunder(node.item, "__enter__", node)
             self._dunder(node.item, "__exit__", node)
         if self._properties:
             for node in syntax.of_type(cst.Attribute):
-                if node.attr.value in self._properties and isinstance(node.value, cst.Name):
+                if node.attr.value in self._properties and isinstance(node.value, (cst.Name, cst.Attribute)):
                     parent = syntax.parents.get(node)
                     if isinstance(parent, cst.Call) and parent.func is node:
                         continue
                     klass = self.state.self_class(node.value)
                     if klass is not None:
                         self._add(Method(self.bindings.class_dotted(klass), node.attr.value, Dispatch.VIRTUAL), node)
+                    else:
+                        holder = self.state.key_of(node.value)
+                        if holder is not None and holder.kind in (StateKind.FIELD, StateKind.GLOBAL) and not holder.is_item:
+                            self._add(HeldMethod(holder, node.attr.value), node)  # `box.total`: the getter runs
 
     def _dunder(self, receiver: cst.BaseExpression, method: str, node: cst.CSTNode) -> None:
         if isinstance(receiver, cst.Name):

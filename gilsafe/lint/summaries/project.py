@@ -206,12 +206,9 @@ class ProjectFacts:
         self._guard_memo: dict[StateKey, list[tuple[ModuleSummary, Access]]] = {}
         self._changes_memo: dict[FunctionId, bool] = {}
         # Seeding in a test asks for repeatable tests, not a repeatable library.
-        self.seeds_global_random = any(
-            event.kind is EventKind.SEEDS_GLOBAL_RANDOM
-            for summary in self.summaries
-            if not TEST_PATH.search(summary.path)
-            for event in summary.events
-        )
+        seeding = [summary for summary in self.summaries if any(e.kind is EventKind.SEEDS_GLOBAL_RANDOM for e in summary.events)]
+        self._seeded_code = any(not TEST_PATH.search(s.path) for s in seeding)
+        self._seeded_tests = bool(seeding)
 
     # -- symbols -------------------------------------------------------------------------------
 
@@ -570,6 +567,12 @@ class ProjectFacts:
                 return self._constructors(target)
             if isinstance(target, tuple):
                 return self._held_callables(StateKey(StateKind.GLOBAL, target[1], target[2]), _depth)
+            holder, _, method = ref.name.rpartition(".")
+            if holder:
+                # `SHARED.bump()` with `from pkg.counter import SHARED`: a method of a global's object
+                found = self.resolve(holder)
+                if isinstance(found, tuple):
+                    return self.callables(HeldMethod(StateKey(StateKind.GLOBAL, found[1], found[2]), method), _depth + 1)
             return []
         if isinstance(ref, Method):
             return self.methods_for(ref)
@@ -732,7 +735,7 @@ class ProjectFacts:
             if run is None:
                 continue
             made = self.instantiations.get(dotted, [])
-            repeated = len(made) > 1 or any(self._in_loop_hint(site) for _, site in made)
+            repeated = len(made) > 1 or any(site.repeated for _, site in made)
             module = self.class_module[dotted]
             self._add_entry(
                 "subclass", module.path, klass.anchor, f"Thread subclass {klass.id.label}.run", (run,), repeated, None, klass.anchor, None,
@@ -781,15 +784,22 @@ class ProjectFacts:
         return found
 
     def _held_classes(self) -> None:
-        """For each class, the classes of the objects its fields hold."""
+        """For each class, the classes of the objects its fields hold; and the classes whose
+        objects live in module globals or class attributes (one object every thread can reach)."""
         self.held_classes: dict[str, set[str]] = defaultdict(set)
+        self.singletons: set[str] = set()
         for key in list(self.values):
-            if key.kind is StateKind.FIELD and not key.path and key.owner in self.classes:
+            if key.path:
+                continue
+            if key.kind is StateKind.FIELD and key.owner in self.classes:
                 for made in self.instance_classes(key):
                     self.held_classes[key.owner].add(self.root_class(made))
-
-    def _in_loop_hint(self, site: CallSite) -> bool:
-        return False  # constructor calls in loops are not recorded per site; several sites count instead
+                if key in self.class_level:
+                    self.singletons.update(self.root_class(made) for made in self.instance_classes(key))
+            elif key.kind is StateKind.GLOBAL:
+                self.singletons.update(self.root_class(made) for made in self.instance_classes(key))
+        # A metaclass's instances are classes: one object per class, reachable from everywhere.
+        self.singletons.update(self.root_class(dotted) for dotted in self.classes if self.is_subclass(dotted, frozenset({"builtins.type"})))
 
     def _add_entry(self, kind, path, anchor, description, targets, repeated, starter, start, join, context=ContextKind.THREAD, instance_class=None, objects=()) -> None:
         targets = tuple(t for t in dict.fromkeys(targets) if not self.functions[t].confined)
@@ -1095,7 +1105,7 @@ class ProjectFacts:
         state's class; by default, threads a test starts only count for test code, and a
         finalizer (which runs when nothing else can reach its object) does not count."""
         entry = self.entries[entry_index]
-        if owner is not None and owner not in self.covers(entry_index):
+        if owner is not None and owner not in self.covers(entry_index) and owner not in self.singletons:
             return False
         if self.settings.preview:
             return True
@@ -1233,6 +1243,19 @@ class ProjectFacts:
                         break
         self._changes_memo[function] = result
         return result
+
+    def seeds_global_random(self, module: ModuleSummary) -> bool:
+        """Whether the program this module is part of seeds the process-wide random state:
+        seeding in library code counts everywhere, seeding in tests only for tests."""
+        return self._seeded_code or (self._seeded_tests and bool(TEST_PATH.search(module.path)))
+
+    def imports_between(self, first: ModuleSummary, second: ModuleSummary) -> bool:
+        """One of two modules imports the other (or they are one)."""
+        if first is second:
+            return True
+        return any(t == second.name or t.startswith(second.name + ".") for t in first.imports.values()) or any(
+            t == first.name or t.startswith(first.name + ".") for t in second.imports.values()
+        )
 
     def is_initializer(self, function: FunctionId) -> bool:
         """A method the constructor calls (`reset()`, `_setup()`): it also re-initialises later."""

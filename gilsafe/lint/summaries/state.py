@@ -182,6 +182,8 @@ class State(Summary):
         if kind is BindingKind.CLOSURE:
             return StateKey(StateKind.CLOSURE, str(self._function_id(binding.scope)), name.value, parts)
         if kind is BindingKind.IMPORT:
+            if not parts and (id(binding.scope), name.value) in self.bindings.module_imports:
+                return None  # `import threading`: the module itself
             if binding.scope is not None and binding.scope.kind is not ScopeKind.MODULE:
                 return None if not parts else StateKey(StateKind.GLOBAL, IMPORTED + binding.target, "", parts)
             return StateKey(StateKind.GLOBAL, IMPORTED + binding.target, "", parts)

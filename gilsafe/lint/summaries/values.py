@@ -199,6 +199,8 @@ class Values(Summary):
             return Returned(factory) if factory is not None and not isinstance(factory, Returned) else None
         if isinstance(expr, cst.Name):
             binding = self.bindings.resolve(expr)
+            if binding.kind is BindingKind.PARAM and (klass := self._classmethod_class(binding)) is not None:
+                return Qualified(self.bindings.class_dotted(klass))  # `cls(...)` in a classmethod
             if binding.kind in (BindingKind.LOCAL, BindingKind.CLOSURE) and binding.scope is not None:
                 if (id(binding.scope), expr.value) in self.bindings.definitions:
                     dotted = self.bindings.binding_dotted(binding)
@@ -253,6 +255,15 @@ class Values(Summary):
                     return Method(callee.name, method)  # Worker().run
             return None
         return None
+
+    def _classmethod_class(self, binding) -> cst.ClassDef | None:
+        scope = binding.scope
+        function = scope.node if scope is not None else None
+        if not isinstance(function, cst.FunctionDef) or not scope.params or scope.params[0] != binding.name:
+            return None
+        if not any(self.bindings.qualified(d.decorator) == "builtins.classmethod" for d in function.decorators):
+            return None
+        return self.bindings.class_of_method(function)
 
     def _single_call(self, key: StateKey | None) -> str | None:
         """The dotted callee when a local was bound from one call (`w = Worker()`)."""
