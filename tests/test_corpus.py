@@ -47,3 +47,17 @@ def test_corpus_program_gives_exactly_the_expected_findings(path):
     findings = lint_source(text, SETTINGS, path=path.name).findings
     got = Counter((f.line, f.code) for f in findings)
     assert got == expected_findings(text), "\n".join(f"{f.line}: {f.code} {f.message}" for f in findings)
+
+
+def test_corpus_linted_as_one_project_gives_exactly_the_expected_findings():
+    # `gilsafe lint tests/corpus` links all 140 modules into one project: one program's threads,
+    # locks and functions must not leak into another program's findings.
+    from gilsafe.lint.api import lint_paths
+
+    report = lint_paths([str(CORPUS)], overrides={"target": "gil"}, jobs=1)
+    assert not report.errors, report.errors
+    got: dict[str, Counter] = {}
+    for result in report.results:
+        got[Path(result.path).name] = Counter((f.line, f.code) for f in result.findings)
+    for path in corpus_files():
+        assert got.get(path.name, Counter()) == expected_findings(path.read_text()), path.name
