@@ -343,6 +343,34 @@ def test_a_bound_method_stored_in_an_attribute():
     assert any(code == "GS104" for _, _, code in codes({"m.py": source.replace("self.lines = []", "self.lines = {}").replace("self.lines.append", "self.lines.setdefault")}))
 
 
+def test_an_attribute_of_an_imported_function_or_class_is_not_a_global():
+    # `wrapped.cache_clear()` names a function object's attribute: no module state, no crash.
+    files = {
+        "pkg/util.py": """
+            import functools
+            @functools.lru_cache()
+            def wrapped():
+                return 1
+            class Config:
+                @classmethod
+                def configure(cls):
+                    return cls
+        """,
+        "pkg/__init__.py": """
+            from pkg.util import wrapped, Config
+        """,
+        "pkg/run.py": """
+            import threading
+            import pkg
+            def work():
+                pkg.wrapped.cache_clear()
+                pkg.Config.configure.cache_clear()
+            threading.Thread(target=work).start()
+        """,
+    }
+    assert codes(files) == []
+
+
 def test_module_state_through_a_default_argument():
     source = """
         import threading

@@ -60,6 +60,18 @@ TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|
 THREAD_FUTURES = frozenset({"concurrent.futures.Future", "concurrent.futures._base.Future"})
 THREADING_MIXINS = frozenset({"socketserver.ThreadingMixIn", "http.server.ThreadingHTTPServer", "socketserver.ThreadingTCPServer"})
 CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "setUp", "__set_name__"})
+
+
+class GlobalName(NamedTuple):
+    """A module-level variable of the tree, as `resolve` names it."""
+
+    module: str
+    name: str
+
+    def key(self, path: tuple[str, ...] = ()) -> StateKey:
+        return StateKey(StateKind.GLOBAL, self.module, self.name, path)
+
+
 HANDLER_METHODS = re.compile(r"^(handle|setup|finish|do_[A-Z]+|process_request|handle_one_request)$")
 # Names that read as locks when gilsafe cannot see where the object was made (a parameter, say).
 LOCK_NAME = re.compile(r"(?i)(lock|mutex|^_*cond|_cond|condition|_cv|^_*cv|semaphore|_sem)$")
@@ -226,7 +238,7 @@ class ProjectFacts:
 
     def resolve(self, dotted: str, _seen: frozenset[str] = frozenset()) -> object:
         """What a dotted name denotes in the project: a FunctionId, a ClassFacts, a ModuleSummary,
-        a ("global", module, name) triple, or None (outside the linted tree)."""
+        a GlobalName, or None (outside the linted tree)."""
         if dotted in self._resolve_memo:
             return self._resolve_memo[dotted]
         found = self._resolve(dotted, _seen)
@@ -262,7 +274,7 @@ class ProjectFacts:
                 return self.resolve(".".join([module.imports[head], *rest[1:]]), seen)
             if head in module.globals:
                 if len(rest) == 1:
-                    return ("global", module.name, head)
+                    return GlobalName(module.name, head)
                 return None
             for star in module.star_imports:
                 found = self.resolve(".".join([star, *rest]), seen)
@@ -387,8 +399,8 @@ class ProjectFacts:
         for cut in range(len(attributes), -1, -1):
             dotted = ".".join([target, *attributes[:cut]])
             found = self.resolve(dotted)
-            if isinstance(found, tuple) and found[0] == "global":
-                return StateKey(StateKind.GLOBAL, found[1], found[2], tuple(attributes[cut:] + path))
+            if isinstance(found, GlobalName):
+                return found.key(tuple(attributes[cut:] + path))
             if isinstance(found, ClassFacts) and cut < len(attributes):
                 return StateKey(StateKind.FIELD, self.root_class(found.dotted), attributes[cut], tuple(attributes[cut + 1:] + path))
         if attributes:
@@ -565,14 +577,14 @@ class ProjectFacts:
                 return [target]
             if isinstance(target, ClassFacts):
                 return self._constructors(target)
-            if isinstance(target, tuple):
-                return self._held_callables(StateKey(StateKind.GLOBAL, target[1], target[2]), _depth)
+            if isinstance(target, GlobalName):
+                return self._held_callables(target.key(), _depth)
             holder, _, method = ref.name.rpartition(".")
             if holder:
                 # `SHARED.bump()` with `from pkg.counter import SHARED`: a method of a global's object
                 found = self.resolve(holder)
-                if isinstance(found, tuple):
-                    return self.callables(HeldMethod(StateKey(StateKind.GLOBAL, found[1], found[2]), method), _depth + 1)
+                if isinstance(found, GlobalName):
+                    return self.callables(HeldMethod(found.key(), method), _depth + 1)
             return []
         if isinstance(ref, Method):
             return self.methods_for(ref)
