@@ -69,9 +69,13 @@ class Linted:
     internal_errors: list[Finding]
 
 
+# The settings every tree is linted with; `--preview` adds the lower-confidence evidence.
+OVERRIDES: dict[str, object] = {"target": "gil"}
+
+
 def lint_tree(root: Path, package: Path, jobs: int) -> Linted:
     start = time.perf_counter()
-    report = lint_paths([str(package)], jobs=jobs, cache_folder=None, overrides={"target": "gil"})
+    report = lint_paths([str(package)], jobs=jobs, cache_folder=None, overrides=OVERRIDES)
     seconds = time.perf_counter() - start
     findings = []
     for finding in report.findings:
@@ -132,6 +136,7 @@ def run_projects(checkouts: Path, jobs: int, show_untriaged: bool) -> list[str]:
     per_rule: dict[str, Counter] = defaultdict(Counter)
     lines = ["project                          files  findings  true  false  untriaged  internal errors  lint time"]
     untriaged_keys = []
+    false_keys = []
     for project in projects:
         git = git_dir(checkouts, project["repo"])
         with tempfile.TemporaryDirectory() as folder:
@@ -146,6 +151,8 @@ def run_projects(checkouts: Path, jobs: int, show_untriaged: bool) -> list[str]:
             counts[verdict or "untriaged"] += 1
             if verdict is None:
                 untriaged_keys.append((key, finding.full_message))
+            elif verdict == "false":
+                false_keys.append((key, triage[key]["reason"]))
         lines.append(
             f"{project['repo']:<32} {linted.files:>5} {sum(counts.values()):>9} {counts['true']:>5} {counts['false']:>6} {counts['untriaged']:>10}"
             f" {len(linted.internal_errors):>16} {linted.seconds:9.1f}s"
@@ -161,6 +168,11 @@ def run_projects(checkouts: Path, jobs: int, show_untriaged: bool) -> list[str]:
     all_judged = sum(c["true"] + c["false"] for c in per_rule.values())
     if all_judged:
         lines.append(f"all     {sum(sum(c.values()) for c in per_rule.values()):>9} {all_true:>5} {all_judged - all_true:>6}  precision {all_true / all_judged:.2f}")
+    if show_untriaged and false_keys:
+        lines.append("")
+        lines.append("reported and judged false:")
+        for key, reason in false_keys:
+            lines.append(f"  {key}  # {reason}")
     if show_untriaged and untriaged_keys:
         lines.append("")
         lines.append("untriaged:")
@@ -175,11 +187,14 @@ def main() -> int:
     parser.add_argument("--half", choices=("dev", "holdout", "both"), default="both")
     parser.add_argument("--bugs", action="store_true", help="only the fixed-bug recall")
     parser.add_argument("--projects", action="store_true", help="only the whole-project precision")
-    parser.add_argument("--show", action="store_true", help="print the findings on buggy lines, and untriaged findings")
+    parser.add_argument("--preview", action="store_true", help="lint with preview = true (lower-confidence evidence too)")
+    parser.add_argument("--show", action="store_true", help="print the findings on buggy lines, the false and the untriaged findings")
     parser.add_argument("-j", "--jobs", type=int, default=2)
     args = parser.parse_args()
     halves = {"dev", "holdout"} if args.half == "both" else {args.half}
     both = not (args.bugs or args.projects)
+    if args.preview:
+        OVERRIDES["preview"] = True
     if args.bugs or both:
         print("\n".join(run_bugs(args.checkouts, halves, args.jobs, args.show)))
         print()

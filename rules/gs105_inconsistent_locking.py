@@ -12,6 +12,12 @@ from gilsafe.lint.summaries.module import ModuleSummary
 from gilsafe.lint.summaries.project import ProjectFacts
 
 
+# What a lock must wrap for an unlocked change to break it: several steps on the state (a loop over
+# it, a test and the act on its result, a read and the write back). Under the GIL one dict or set
+# operation is one step, which a lock around it alone does not make any safer.
+SEVERAL_STEPS = frozenset({AccessKind.ITERATE, AccessKind.CHECK_THEN_ACT, AccessKind.RMW})
+
+
 class InconsistentLocking(Rule):
     code = "GS105"
     name = "inconsistent-locking"
@@ -21,7 +27,9 @@ class InconsistentLocking(Rule):
     ## What it does
     Finds, in a class that makes a lock (`threading.Lock`, `RLock`, `Condition`, `Semaphore`), a
     container attribute that one method changes while holding that lock and another method changes
-    without it: `self.items[k] = v`, `del self.items[k]`, `self.items.pop(...)`, `self.seen.add(x)`.
+    without it: `self.items[k] = v`, `del self.items[k]`, `self.items.pop(...)`, `self.seen.add(x)`,
+    where the locked code does several steps on it that the unlocked change can land between (a
+    loop over it, a test and the act on its result, a read and the write back).
     No thread start needs to be in sight: making a lock is the class's statement that its instances
     are shared. Read-modify-writes, check-then-acts and loops over such state are GS101, GS103 and
     GS104. With `preview` (`--preview`), also rebinding an attribute (`self.x = ...`) and calling a
@@ -34,7 +42,10 @@ class InconsistentLocking(Rule):
     the state start or after they were joined, accesses that hold any lock the guarded ones hold,
     calls on an object whose own class makes a lock (it keeps itself consistent), a subclass's
     lock in the base class's methods, appending to a list (one atomic step that a loop under the
-    lock merely sees or not), and private methods nothing in the linted tree calls.
+    lock merely sees or not), private methods nothing in the linted tree calls, and state whose
+    locked accesses are all single steps (`self.d[k] = v` under the lock, `self.d.pop(k)` without:
+    under the GIL each is atomic, so there is nothing for the lock to keep together; on real
+    projects these were all harmless; `preview` reports them).
 
     ## Why is this bad?
     The lock only excludes code that takes it. A method that changes the state without it runs in
@@ -135,6 +146,21 @@ class InconsistentLocking(Rule):
                 stats.seen.clear()  # after join: the thread is done
             """
         ),
+        Valid(
+            """
+            import threading
+            class ResultStore:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self._results = {}
+                def put(self, task_id, value):
+                    with self._lock:
+                        self._results[task_id] = value
+                def take(self, task_id):
+                    # one dict operation, as is the locked one: no step of it can be split
+                    return self._results.pop(task_id, None)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -219,6 +245,10 @@ class InconsistentLocking(Rule):
             if guard is None:
                 continue
             guarded_module, guarded, lock = guard
+            if access.kind is AccessKind.CHANGE and not self.settings.preview and not any(
+                other.kind in SEVERAL_STEPS for _, other in project.guarded(key)
+            ):
+                continue  # the lock only wraps single steps, which one unlocked step cannot split
             if access.kind is AccessKind.CALL:
                 what = ("changes the object in ", *state(project, module, access))
             else:

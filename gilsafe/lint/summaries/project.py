@@ -1212,6 +1212,10 @@ class ProjectFacts:
         held = self.held(summary, access)
         return held if DISCIPLINE_ANY_LOCK else held & frozenset(self.owner_locks(key))
 
+    def guarded(self, key: StateKey) -> list[tuple[ModuleSummary, Access]]:
+        """The accesses to `key` that hold one of its owner's locks (outside construction)."""
+        return self._guarded(self.canonical(key))
+
     def _guarded(self, key: StateKey) -> list[tuple[ModuleSummary, Access]]:
         found = self._guard_memo.get(key)
         if found is None:
