@@ -322,6 +322,31 @@ def test_metaclass_call_and_cls_in_classmethods():
     assert ("m.py", 4, "GS103") in codes({"m.py": source})
 
 
+def test_class_state_in_new_is_shared_not_under_construction():
+    # `cls` in `__new__` is the class every instance shares; only `__init__`'s `self` is new.
+    source = """
+        import threading
+        class Bar:
+            _lock = threading.Lock()
+            def __new__(cls, *args):
+                if not hasattr(cls, "_instances"):
+                    cls._instances = set()
+                obj = super().__new__(cls)
+                with cls._lock:
+                    cls._instances.add(obj)
+                return obj
+            def __init__(self, total):
+                self.total = total
+                self.done = []
+            def close(self):
+                with self._lock:
+                    self._instances.discard(self)
+        def progress(total):
+            return Bar(total)
+    """
+    assert codes({"m.py": source}) == [("m.py", 5, "GS103")]
+
+
 def test_a_bound_method_stored_in_an_attribute():
     source = """
         import threading

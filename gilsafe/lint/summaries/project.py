@@ -59,7 +59,7 @@ THREAD_BASES = frozenset({"threading.Thread", "threading.Timer"})
 TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$|(^|/)conftest\.py$")
 THREAD_FUTURES = frozenset({"concurrent.futures.Future", "concurrent.futures._base.Future"})
 THREADING_MIXINS = frozenset({"socketserver.ThreadingMixIn", "http.server.ThreadingHTTPServer", "socketserver.ThreadingTCPServer"})
-CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__", "__init_subclass__", "setUp", "__set_name__"})
+CONSTRUCTORS = frozenset({"__init__", "__post_init__", "__init_subclass__", "setUp", "__set_name__"})
 
 
 class GlobalName(NamedTuple):
