@@ -18,7 +18,11 @@ class SharedGlobalRandomState(Rule):
     ## What it does
     Finds calls of the module-level functions of `random` (`random.random()`, `random.choice(...)`,
     `random.seed(...)`) and of NumPy's legacy `np.random` (`np.random.rand(n)`, `np.random.seed(...)`)
-    in code that runs in a thread.
+    in code that runs in a thread, in a program that asks for repeatable runs: it seeds the shared
+    state with a value (`random.seed(42)`, `np.random.seed(args.seed)`), or its settings say
+    `reproducible = true`. Jitter, sampling and test data in a program that never seeds, or that
+    seeds from entropy (`random.seed()`, a seed made from `os.urandom`, the clock or the pid, as
+    servers do after a fork), are fine and not reported.
 
     ## Why is this bad?
     Those functions share one generator for the whole process. Threads take turns on its lock (or,
@@ -101,6 +105,21 @@ class SharedGlobalRandomState(Rule):
             import random
             def not_in_a_thread():
                 return random.random()
+            """
+        ),
+        Valid(
+            """
+            import os
+            import random
+            import threading
+            import time
+            def reseed_after_fork():
+                seed = int.from_bytes(os.urandom(16), "big") ^ int(time.time())
+                random.seed(seed)  # entropy: the runs are meant to differ
+            def backoff(delay):
+                time.sleep(delay * (1 + random.random()))  # jitter
+            reseed_after_fork()
+            threading.Thread(target=backoff, args=(0.1,)).start()
             """
         ),
     ]

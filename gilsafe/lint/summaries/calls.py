@@ -18,6 +18,7 @@ from gilsafe.lint.summaries.bindings import Bindings
 from gilsafe.lint.summaries.keys import Anchor, Dispatch, FunctionId, HeldMethod, Kind, LockId, Method, Qualified, Ref, StateKind
 from gilsafe.lint.summaries.locks import Locks
 from gilsafe.lint.summaries.state import State
+from gilsafe.lint.summaries.syntax import descendants
 from gilsafe.lint.summaries.values import Values
 
 # Module-level functions of `random` and legacy `numpy.random` draw from one process-wide generator.
@@ -29,6 +30,15 @@ PRIVATE_GENERATORS = frozenset(
     }
 )
 SEEDS = frozenset({"random.seed", "numpy.random.seed"})
+# A seed drawn from these asks for runs that differ (tornado reseeds after fork from urandom, or
+# the clock and the pid), not for repeatable ones.
+ENTROPY = frozenset(
+    {
+        "os.urandom", "os.getpid", "time.time", "time.time_ns", "time.monotonic", "time.monotonic_ns",
+        "time.perf_counter", "time.perf_counter_ns", "uuid.uuid1", "uuid.uuid4", "secrets.randbits",
+        "secrets.token_bytes", "secrets.token_hex", "datetime.datetime.now", "random.getrandbits",
+    }
+)
 CATCH_WARNINGS = frozenset({"warnings.catch_warnings"})
 PROPERTIES = frozenset({"builtins.property", "functools.cached_property"})
 
@@ -105,7 +115,7 @@ class Calls(Summary):
             elif qualified in SEEDS:
                 # A seed value asks for repeatable runs; `random.seed()` or a seed from a call
                 # (urandom, the time, as after a fork) asks for the opposite.
-                if call.args and not isinstance(call.args[0].value, cst.Call):
+                if call.args and not isinstance(call.args[0].value, cst.Call) and not self._from_entropy(call.args[0].value, call):
                     self.events.append(Event(EventKind.SEEDS_GLOBAL_RANDOM, self.syntax.anchors[call], self._function(call), qualified))
                 if self.values.function_of(call) is not None:
                     # a thread re-seeding the shared state resets everybody's stream (GS401)
@@ -119,6 +129,22 @@ class Calls(Summary):
             self._dunder(call.args[0].value, "__len__", call)
         elif isinstance(call.func, cst.Name) and call.func.value == "iter" and call.args:
             self._dunder(call.args[0].value, "__iter__", call)
+
+    def _from_entropy(self, seed: cst.BaseExpression, call: cst.Call) -> bool:
+        """Whether a seed expression, or every value its function assigns to the local it names,
+        calls an entropy source (os.urandom, the clock, the pid)."""
+        values = [seed]
+        function = self.syntax.enclosing_function(call)
+        if isinstance(seed, cst.Name) and function is not None:
+            values = [
+                node.value
+                for node in descendants(function)
+                if isinstance(node, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == seed.value for t in node.targets)
+            ] or values
+        return all(
+            any(isinstance(node, cst.Call) and self.bindings.qualified(node.func) in ENTROPY for node in (value, *descendants(value)))
+            for value in values
+        )
 
     def _callable(self, expr: cst.BaseExpression) -> Ref | None:
         ref = self.values.ref_of(expr)
