@@ -32,7 +32,10 @@ class UnguardedModuleStateWrite(Rule):
     Not reported: `x += 1` and `x = x + 1` (GS101 reports those), writes inside `if` tests of the same
     state (GS103), `append`/`add`/`extend` (one atomic step that only grows the container), arrays
     (GS301/GS303), `setdefault` (the atomic get-or-insert GS103 recommends), and stores into a list slot chosen by the function's arguments
-    (`out[i] = f(i)`, the usual way to hand each thread its own slot).
+    (`out[i] = f(i)`, the usual way to hand each thread its own slot). Without `preview`, not
+    attributes of an object imported from outside the linted tree (`from ctx import STATE;
+    STATE.user = u`): gilsafe cannot see its class, which may keep them per thread (a
+    `threading.local` proxy, a `__setattr__` over a `ContextVar`).
 
     ## Why is this bad?
     Module state is one object for every thread. A write outside a lock can land between another
@@ -116,6 +119,15 @@ class UnguardedModuleStateWrite(Rule):
                 out[i] = i * i  # each thread its own slot
             for i in range(4):
                 threading.Thread(target=work, args=(i,)).start()
+            """
+        ),
+        Valid(
+            """
+            import threading
+            from requestcontext import CONTEXT  # not in the linted tree
+            def handle(user):
+                CONTEXT.user = user  # its class may keep this per thread
+            threading.Thread(target=handle, args=("ada",)).start()
             """
         ),
         Valid(
@@ -223,6 +235,8 @@ class UnguardedModuleStateWrite(Rule):
                 continue
             if access.change is Change.GROW and access.detail in NOT_REPORTED:
                 continue
+            if key.owner not in project.modules and key.path[:1] not in ((), ("[]",)) and not self.settings.preview:
+                continue  # an attribute of an object from outside the tree: its class may keep it per thread
             kind = project.value_kind(key)
             if kind in ("numpy", "torch", "cupy") or project.is_thread_local(key) or project.confined(key, access.function):
                 continue

@@ -35,7 +35,7 @@ from gilsafe.lint.summaries.keys import (
 )
 from gilsafe.lint.rule import Trace
 from gilsafe.lint.summaries.module import ClassFacts, FunctionFacts, ModuleSummary
-from gilsafe.lint.summaries.state import ANY_FUNCTION, IMPORTED
+from gilsafe.lint.summaries.state import ANY_FUNCTION, FROM_IMPORT, IMPORTED
 from gilsafe.lint.summaries.values import ValueKind, ValueSource
 
 LOCK_FACTORIES = frozenset(
@@ -403,8 +403,11 @@ class ProjectFacts:
                 return found.key(tuple(attributes[cut:] + path))
             if isinstance(found, ClassFacts) and cut < len(attributes):
                 return StateKey(StateKind.FIELD, self.root_class(found.dotted), attributes[cut], tuple(attributes[cut + 1:] + path))
-        if attributes:
+        if attributes and key.name != FROM_IMPORT:
             return StateKey(StateKind.GLOBAL, target, attributes[0], tuple(attributes[1:] + path))
+        # `from ctx import STATE; STATE.user`: STATE is a name of module ctx, the same key as
+        # `import ctx; ctx.STATE.user` gives; what STATE holds is not known outside the tree.
+        path = attributes + path
         module, _, name = target.rpartition(".")
         return StateKey(StateKind.GLOBAL, module, name, tuple(path))
 

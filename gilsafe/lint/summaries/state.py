@@ -18,6 +18,8 @@ from gilsafe.lint.summaries.keys import FunctionId, LockId, StateKey, StateKind
 
 # Marks the owner of a global that an import names before the project pass resolves it.
 IMPORTED = "@"
+# The name of such a key when a `from m import x` bound it: x may be an object, not a module.
+FROM_IMPORT = "from"
 # The owner of a lock passed in as an argument: a lock handed in under the same name is one lock.
 ANY_FUNCTION = "*"
 # Container methods that return one of the container's items (an alias of `d[]`).
@@ -184,9 +186,10 @@ class State(Summary):
         if kind is BindingKind.IMPORT:
             if not parts and (id(binding.scope), name.value) in self.bindings.module_imports:
                 return None  # `import threading`: the module itself
+            how = "" if (id(binding.scope), name.value) in self.bindings.module_imports else FROM_IMPORT
             if binding.scope is not None and binding.scope.kind is not ScopeKind.MODULE:
-                return None if not parts else StateKey(StateKind.GLOBAL, IMPORTED + binding.target, "", parts)
-            return StateKey(StateKind.GLOBAL, IMPORTED + binding.target, "", parts)
+                return None if not parts else StateKey(StateKind.GLOBAL, IMPORTED + binding.target, how, parts)
+            return StateKey(StateKind.GLOBAL, IMPORTED + binding.target, how, parts)
         if kind is BindingKind.CLASS and binding.scope is not None:
             return StateKey(StateKind.FIELD, self.bindings.dotted(binding.scope.qualname), name.value, parts)
         if kind is BindingKind.LOCAL:
