@@ -347,6 +347,42 @@ def test_class_state_in_new_is_shared_not_under_construction():
     assert codes({"m.py": source}) == [("m.py", 5, "GS103")]
 
 
+def test_a_constructors_call_does_not_break_the_callers_locking():
+    # Every call but the constructor's check holds the owner's lock; the constructor's runs
+    # before the object is shared.
+    source = """
+        import threading
+        class Table:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.rows = {}
+            def lookup(self, key):
+                if key not in self.rows:
+                    self.rows[key] = len(self.rows)
+                return self.rows[key]
+            def reload(self, rows):
+                with self._lock:
+                    self.rows = dict(rows)
+        class Service:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self.table = Table()
+                self.table.lookup("probe")  # a sanity check before anything runs
+            def handle(self, key):
+                with self._lock:
+                    return self.table.lookup(key)
+            def refresh(self, rows):
+                with self._lock:
+                    self.table.reload(rows)
+        service = Service()
+        for key in "ab":
+            threading.Thread(target=service.handle, args=(key,)).start()
+    """
+    assert codes({"m.py": source}) == []
+    # Without the lock in `handle`, two threads run the check-then-act at once.
+    assert ("m.py", 7, "GS103") in codes({"m.py": source.replace("            with self._lock:\n                    return self.table.lookup(key)", "            return self.table.lookup(key)")})
+
+
 def test_a_bound_method_stored_in_an_attribute():
     source = """
         import threading

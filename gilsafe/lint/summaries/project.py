@@ -208,10 +208,10 @@ class ProjectFacts:
         self.main: set[FunctionId] = set()
         self._main_reach()
         self.held_by_callers: dict[FunctionId, frozenset[LockId]] = {}
+        self._constructor_memo: dict[FunctionId, bool] = {}  # needs only the call graph
         self._caller_locks()
         self.accesses: dict[StateKey, list[tuple[ModuleSummary, Access]]] = defaultdict(list)
         self._index_accesses()
-        self._constructor_memo: dict[FunctionId, bool] = {}
         self._declared: dict[StateKey, LockId] | None = None
         self._writers_memo: dict[StateKey, list[tuple[ModuleSummary, Access]]] = {}
         self._locks_by_owner: dict[tuple[StateKind, str], set[LockId]] | None = None
@@ -957,8 +957,8 @@ class ProjectFacts:
 
     def _caller_locks(self) -> None:
         """Locks every caller holds around every call (a must-hold fixpoint over the call graph,
-        by worklist; recursion keeps what holds on every path). Entry targets and uncalled
-        functions start with none."""
+        by worklist; recursion keeps what holds on every path), constructors' calls aside. Entry
+        targets and uncalled functions start with none."""
         roots = {t for entry in self.entries for t in entry.targets}
         held: dict[FunctionId, frozenset[LockId] | None] = {}  # None: not yet known (top)
         for function in self.functions:
@@ -981,7 +981,12 @@ class ProjectFacts:
                 if function in roots or function not in held:
                     continue
                 result: frozenset[LockId] | None = None
-                for other, site in self.callers[function]:
+                callers = self.callers[function]
+                if not all(self.is_constructor(other) for other, _ in callers):
+                    # A constructor's call runs before its object is shared (`self.sampler.check()`
+                    # in `__init__`, later calls under the lock): it does not break the discipline.
+                    callers = [(other, site) for other, site in callers if not self.is_constructor(other)]
+                for other, site in callers:
                     other_held = held.get(other)
                     if other_held is None:
                         continue
