@@ -6,7 +6,7 @@ import textwrap
 from collections.abc import Iterator
 
 from gilsafe.crosscheck import RuntimeCheck
-from gilsafe.lint.messages import code, locks, state, trace_for, where
+from gilsafe.lint.messages import code, locks, outside_discipline, state, trace_for, where
 from gilsafe.lint.rule import BOTH, FREE_THREADED, Invalid, Report, Rule, Valid
 from gilsafe.lint.summaries.accesses import Access, AccessKind
 from gilsafe.lint.summaries.keys import StateKey, StateKind
@@ -587,11 +587,7 @@ class SharedReadModifyWrite(Rule):
                     f" under {locks(held)}, but ", where(other[0].path, other[1].anchor),
                     f" updates it under {locks(other_held)}: different locks do not exclude each other",
                 ), trace_for(project, access, overlap)
-        guard = project.lock_discipline(module, access)
-        if guard is not None:
-            guarded_module, guarded, lock = guard
-            return (
-                f" outside `{lock.label}`, which `{guarded.function.label}` holds for it (",
-                where(guarded_module.path, guarded.anchor), "): this class's own lock discipline",
-            ), trace_for(project, access)
+        breach = outside_discipline(project, module, access, ": this class's own lock discipline")
+        if breach is not None:
+            return breach
         return None

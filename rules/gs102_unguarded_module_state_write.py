@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gilsafe.lint.messages import code, state, trace_for, where
+from gilsafe.lint.messages import code, outside_discipline, state, trace_for
 from gilsafe.lint.rule import BOTH, FREE_THREADED, Invalid, Report, Rule, Valid
 from gilsafe.lint.summaries.accesses import GROWERS, Access, AccessKind, Change
 from gilsafe.lint.summaries.keys import StateKey, StateKind
@@ -276,10 +276,4 @@ class UnguardedModuleStateWrite(Rule):
             if not others or any(project.overlap((module, access), other) for other in others):
                 return (" outside any lock",), trace_for(project, access)
             return None
-        guard = project.lock_discipline(module, access) if project.settings.preview else None
-        if guard is not None:
-            guarded_module, guarded, lock = guard
-            return (
-                f" outside `{lock.label}`, which `{guarded.function.label}` holds for it (", where(guarded_module.path, guarded.anchor), ")",
-            ), trace_for(project, access)
-        return None
+        return outside_discipline(project, module, access) if project.settings.preview else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from gilsafe.crosscheck import RuntimeCheck
-from gilsafe.lint.messages import code, runner, state, trace_for, where
+from gilsafe.lint.messages import code, outside_discipline, runner, state, trace_for, where
 from gilsafe.lint.rule import BOTH, FREE_THREADED, Invalid, Quote, Report, Rule, Valid
 from gilsafe.lint.summaries.accesses import Access, AccessKind
 from gilsafe.lint.summaries.keys import StateKey, StateKind
@@ -401,12 +401,9 @@ class CheckThenAct(Rule):
                         " outside any lock, while ", *code(other_module, write.anchor), " (", where(other_module.path, write.anchor),
                         f", run by {runner(project, overlap.second)}) writes it too",
                     ), trace_for(project, access, overlap)
-        guard = project.lock_discipline(module, access)
-        if guard is not None:
-            guarded_module, guarded, lock = guard
-            return (
-                f" outside `{lock.label}`, which `{guarded.function.label}` holds for it (", where(guarded_module.path, guarded.anchor), ")",
-            ), trace_for(project, access)
+        breach = outside_discipline(project, module, access)
+        if breach is not None:
+            return breach
         if not held and project.settings.preview:
             # A container whose class locks each of its own methods is meant to be shared; the
             # pair of calls is still two steps.

@@ -44,6 +44,18 @@ def trace_for(project: ProjectFacts, access: Access, overlap: Overlap | None = N
     return project.any_trace(access.function)
 
 
+def outside_discipline(project: ProjectFacts, module: ModuleSummary, access: Access, why: str = ""):
+    """The message parts and trace when the access breaks the lock discipline its state's owner
+    keeps elsewhere (ProjectFacts.lock_discipline), else None."""
+    guard = project.lock_discipline(module, access)
+    if guard is None:
+        return None
+    guarded_module, guarded, lock = guard
+    return (
+        f" outside `{lock.label}`, which `{guarded.function.label}` holds for it (", where(guarded_module.path, guarded.anchor), f"){why}",
+    ), trace_for(project, access)
+
+
 def runner(project: ProjectFacts, entry: int) -> str:
     """`threading.Thread(target=work)` or `the main thread` for the other side of an overlap."""
     if entry == MAIN:

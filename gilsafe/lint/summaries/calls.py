@@ -96,16 +96,8 @@ class Calls(Summary):
 
     def _add(self, callee: Ref | None, node: cst.CSTNode, passed: tuple[Ref, ...] = (), arguments: tuple = ()) -> None:
         if callee is not None:
-            repeated = isinstance(callee, Qualified) and callee.name.rsplit(".", 1)[-1][:1].isupper() and self._in_loop(node)
+            repeated = isinstance(callee, Qualified) and callee.name.rsplit(".", 1)[-1][:1].isupper() and self.syntax.in_loop(node)
             self.sites.append(CallSite(callee, self.syntax.anchors[node], self._function(node), self.locks.held(node), passed, arguments, repeated))
-
-    def _in_loop(self, node: cst.CSTNode) -> bool:
-        for ancestor in self.syntax.ancestors(node):
-            if isinstance(ancestor, (cst.For, cst.While, cst.CompFor, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-                return True
-            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-                return False
-        return False
 
     def _note_call(self, call: cst.Call) -> None:
         qualified = self.bindings.qualified(call.func)

@@ -244,7 +244,7 @@ class Entries(Summary):
         if ref is None:
             return
         function = self.values.function_of(site) or self._module_function
-        repeated = repeated or kind in (EntryKind.FINALIZER, EntryKind.DASK) or self._in_loop(site)
+        repeated = repeated or kind in (EntryKind.FINALIZER, EntryKind.DASK) or self.syntax.in_loop(site)
         description = self._describe(kind, target, site)
         start, join = self._lifetime(kind, site)
         arguments = self._arguments(kind, target, site) if isinstance(site, cst.Call) else ()
@@ -294,14 +294,6 @@ class Entries(Summary):
                 return f"`{target.name.value}` (the garbage collector runs it in any thread)"
             return f"@{_clip(module.code_for_node(site.decorator if isinstance(site, cst.Decorator) else target.name))} {target.name.value}"
         return kind.value
-
-    def _in_loop(self, node: cst.CSTNode) -> bool:
-        for ancestor in self.syntax.ancestors(node):
-            if isinstance(ancestor, (cst.For, cst.While, cst.CompFor, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
-                return True
-            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-                return False
-        return False
 
     # -- when the thread starts and when its starter waits for it -------------------------------
 

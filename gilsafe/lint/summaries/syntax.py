@@ -139,6 +139,15 @@ class SyntaxIndex:
                 return self.anchors[node]
             node = last
 
+    def in_loop(self, node: cst.CSTNode) -> bool:
+        """Whether `node` runs repeatedly in its function: inside a loop or a comprehension."""
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, (cst.For, cst.While, cst.CompFor, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+                return True
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                return False
+        return False
+
     def within(self, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
         """True when `node` is `ancestor` or lies under it."""
         current: cst.CSTNode | None = node
