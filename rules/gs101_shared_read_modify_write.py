@@ -176,6 +176,93 @@ class SharedReadModifyWrite(Rule):
                 threading.Thread(target=work, args=(i, [1, 2])).start()
             """
         ),
+        Valid(
+            """
+            import threading
+            import time
+            class Progress:
+                def __init__(self):
+                    self.done = 0
+                def run(self, items):
+                    for _ in items:
+                        self.done += 1  # one writer; the main thread only reads
+            progress = Progress()
+            worker = threading.Thread(target=progress.run, args=(range(100),))
+            worker.start()
+            while worker.is_alive():
+                print(progress.done)
+                time.sleep(0.1)
+            """
+        ),
+        Valid(
+            """
+            import threading
+            LOCK = threading.Lock()
+            n = 0
+            def bump():
+                global n
+                if not LOCK.acquire(blocking=False):
+                    raise RuntimeError("busy")
+                try:
+                    n += 1  # only after the acquire succeeded
+                finally:
+                    LOCK.release()
+            for _ in range(2):
+                threading.Thread(target=bump).start()
+            """
+        ),
+        Valid(
+            """
+            import threading
+            class Tree:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.size = 0
+                def insert(self, depth):
+                    with self._lock:
+                        self._insert(depth)
+                def _insert(self, depth):
+                    self.size += 1  # every path here holds insert's lock, recursion too
+                    if depth:
+                        self._insert(depth - 1)
+            tree = Tree()
+            for _ in range(2):
+                threading.Thread(target=tree.insert, args=(3,)).start()
+            """
+        ),
+        Valid(
+            """
+            import threading
+            total = 0
+            def work():
+                global total
+                total += 1
+            def main():
+                global total
+                t = threading.Thread(target=work)
+                t.start()
+                t.join()
+                total += 1  # after join: the thread is done
+            main()
+            """,
+            settings={"preview": True},  # the main thread against a thread: preview evidence
+        ),
+        Valid(
+            """
+            import threading
+            class Chunker:
+                def __init__(self, buffer):
+                    self.buffer = buffer
+                    self.read = b""
+                def next_chunk(self, n):
+                    self.read = self.buffer.read(n)  # a store: `.read` is the buffer's method
+                    return self.read
+            import io
+            chunker = Chunker(io.BytesIO(b"abcdefgh"))
+            for _ in range(2):
+                threading.Thread(target=chunker.next_chunk, args=(4,)).start()
+            """
+        ),
     ]
     INVALID = [
         Invalid(
