@@ -40,7 +40,12 @@ class SharedReadModifyWrite(Rule):
     Finds `x += 1`, `x = x + 1`, `d[k] += 1`, `d[k] = d.get(k, 0) + 1`, `self.n -= 1` and `obj.count += 1`
     where the target is state other threads can see (a global, a closure variable, an attribute of
     `self` or of a module-level object, an argument, or an item of one) in code that runs in a thread,
-    and no lock is held, or different updates of the same state hold different locks.
+    and no lock is held, or different updates of the same state hold different locks. Two more
+    read-modify-writes spread over two statements: taking a container's contents and then
+    replacing it with an empty one (`batch = self.pending` ... `self.pending = []`), and appending
+    then reading `c[-1]` as the item just appended. Each is reported when another thread can write
+    the same state at the same time (two threads running it, or a lock discipline its class breaks
+    here).
 
     ## Why is this bad?
     The statement is three steps: read the value, compute, store. Another thread can run between the
@@ -78,11 +83,18 @@ class SharedReadModifyWrite(Rule):
     ```
     Or give each thread its own total and add them up after `join()`.
 
+    For the two-statement forms, hold the lock around both statements, or keep the item you
+    appended in a local instead of reading it back with `[-1]`.
+
     ## Fix safety
     No automatic fix: which lock to take is a design decision.
 
     ## Options
     `lock-names` (names of lock objects gilsafe cannot see being made), `thread-entry-points`.
+
+    ## Known problems
+    A swap in a method the constructor also calls (`reset()`) is taken for re-initialisation and
+    not reported; a read that only looks (`len(c)`, `if c:`) does not make a swap.
     """
 
     VALID = [
@@ -263,8 +275,61 @@ class SharedReadModifyWrite(Rule):
                 threading.Thread(target=chunker.next_chunk, args=(4,)).start()
             """
         ),
+        Valid(
+            """
+            import threading
+            class Outbox:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.pending = []
+                def put(self, item):
+                    with self._lock:
+                        self.pending.append(item)
+                        return self.pending[-1]  # under the same lock as the append
+                def take(self):
+                    with self._lock:
+                        batch = self.pending
+                        self.pending = []  # taken and replaced under one lock
+                    return batch
+            box = Outbox()
+            threading.Thread(target=box.put, args=(1,)).start()
+            threading.Thread(target=box.take).start()
+            """
+        ),
     ]
     INVALID = [
+        Invalid(
+            """
+            import threading
+            class Outbox:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.pending = []
+                def put(self, item):
+                    with self._lock:
+                        self.pending.append(item)
+                def take(self):
+                    batch = self.pending
+                    self.pending = []  # a put() between the two lines is lost
+                    return batch
+            box = Outbox()
+            threading.Thread(target=box.put, args=(1,)).start()
+            threading.Thread(target=box.take).start()
+            """,
+            line=11,
+        ),
+        Invalid(
+            """
+            import threading
+            jobs = []
+            def submit(job):
+                jobs.append(job)
+                return jobs[-1]  # maybe another thread's job
+            for name in "ab":
+                threading.Thread(target=submit, args=(name,)).start()
+            """,
+            line=5,
+        ),
         Invalid(
             """
             import threading
@@ -638,10 +703,28 @@ class SharedReadModifyWrite(Rule):
             key = project.canonical(access.key)
             if not self._shared_value(project, key, access):
                 continue
+            if access.detail == "swap" and project.is_initializer(access.function):
+                continue  # `reset()` that `__init__` calls too: re-initialisation
             message = self._problem(project, module, access, key)
             if message is not None:
                 parts, trace = message
-                yield self.report(module, access.anchor, *code(module, access.anchor, 60), " is a read-modify-write of ", *state(project, module, access), *parts, trace=trace)
+                head, tail = self._what(module, access, project)
+                yield self.report(module, access.anchor, *head, *parts, *tail, trace=trace)
+
+    @staticmethod
+    def _what(module: ModuleSummary, access, project: ProjectFacts) -> tuple[tuple, tuple]:
+        """The finding's words before and after where the locks are (or are not)."""
+        if access.detail == "swap":
+            return (
+                *code(module, access.anchor, 60), " replaces ", *state(project, module, access), " after taking its contents (",
+                where(module.path, access.check), ")",
+            ), (": what another thread adds in between is lost",)
+        if access.detail == "append-then-last":
+            return (
+                *code(module, access.anchor, 60), " reads the last item of ", *state(project, module, access), " after appending to it (",
+                where(module.path, access.check), ")",
+            ), (": another thread's append can land in between",)
+        return (*code(module, access.anchor, 60), " is a read-modify-write of ", *state(project, module, access)), ()
 
     @staticmethod
     def _shared_value(project: ProjectFacts, key: StateKey, access: Access) -> bool:

@@ -49,7 +49,9 @@ MISSING = frozenset({"KeyError", "AttributeError", "LookupError", "IndexError"})
 class AccessKind(Kind):
     READ = "read"  # a read by an array call that may release the GIL
     STORE = "store"  # rebinding: `self.x = v`, `global g; g = v`, `del self.x`
-    RMW = "read-modify-write"  # `x += 1`, `x = x + 1`, `d[k] = d.get(k, 0) + 1`
+    RMW = "read-modify-write"  # `x += 1`, `x = x + 1`, `d[k] = d.get(k, 0) + 1`; and over two
+    # statements: taking a container's contents then replacing it with an empty one (detail
+    # "swap"), appending then reading `c[-1]` for the item appended ("append-then-last")
     CHANGE = "change"  # the container's contents change: item store or delete, a mutating method
     ITERATE = "iterate"  # a loop or comprehension walks the container, or `next(iter(c))`
     CHECK_THEN_ACT = "check-then-act"  # a write whose condition was checked first, not atomically
@@ -75,7 +77,8 @@ class Access(NamedTuple):
     locks: frozenset[LockId]  # held in its own function (callers' locks: the project pass)
     change: Change | None = None  # what a write does to the state
     detail: str = ""  # the method or operator (`append`, `+=`), or the array call it amounts to
-    check: Anchor | None = None  # CHECK_THEN_ACT: the `if` (or `try`) that checked the state
+    check: Anchor | None = None  # CHECK_THEN_ACT: the `if` (or `try`) that checked the state; a
+    # two-statement RMW ("swap", "append-then-last"): its first step
     partitioned: bool = False  # an item or slice picked by the function's own arguments
     target: Anchor | None = None  # the accessed expression (`self.n` in `self.n += 1`, `d` in `d[k] = v`)
     end: Anchor | None = None  # ITERATE: the last node of the loop (changes inside it are the loop's own)
@@ -110,9 +113,9 @@ class Accesses(Summary):
 
     def _add(self, key: StateKey, kind: AccessKind, node: cst.CSTNode, *, change: Change | None = None, detail: str = "",
              partitioned: bool = False, target: cst.CSTNode | None = None, write: cst.CSTNode | None = None,
-             end: Anchor | None = None) -> None:
+             end: Anchor | None = None, first: cst.CSTNode | None = None) -> None:
         locks = self.locks.held(node)
-        check = None
+        check = self.syntax.anchors[first] if first is not None else None
         if write is not None and kind in (AccessKind.STORE, AccessKind.CHANGE) and write in self._acts:
             check, check_locks = self._acts[write]
             kind = AccessKind.CHECK_THEN_ACT
@@ -145,11 +148,36 @@ class Accesses(Summary):
             self._iteration(node, node.iter, comprehension)
         for node in syntax.of_type(cst.Return):
             self._returned_view(node)
+        self._appended_then_last()
         if self._arrays:
             for node in syntax.of_type(cst.BinaryOperation):
                 if type(node.operator) in OPERATORS:
                     for side in (node.left, node.right):
                         self._array_read(node, side, f"operator:{OPERATORS[type(node.operator)]}")
+
+    def _appended_then_last(self) -> None:
+        """`self.items.append(x)` then `self.items[-1]` in one function, with no lock around both:
+        another thread's append between the two makes `[-1]` someone else's item."""
+        appends: dict[tuple[FunctionId, StateKey], list[Access]] = {}
+        for access in self.records:
+            if access.kind in (AccessKind.CHANGE, AccessKind.CHECK_THEN_ACT) and access.detail == "append":
+                appends.setdefault((access.function, access.key), []).append(access)
+        if not appends:
+            return
+        nodes = self.syntax.nodes
+        for node in self.syntax.of_type(cst.Subscript):
+            if not _is_last_item(node) or isinstance(self.syntax.parents.get(node), cst.AssignTarget):
+                continue
+            key = self.state.key_of(node.value)
+            if key is None:
+                continue
+            before = [a for a in appends.get((self._function(node), key), ()) if a.anchor < self.syntax.anchors[node]]
+            if not before:
+                continue
+            append = before[-1]
+            if append.locks & self.locks.held(node):
+                continue  # both under one lock
+            self._add(key, AccessKind.RMW, node, detail="append-then-last", target=node.value, first=nodes[append.anchor])
 
     def _aug_assign(self, node: cst.AugAssign) -> None:
         target = node.target
@@ -179,8 +207,9 @@ class Accesses(Summary):
 
     def _store(self, node: cst.CSTNode, target: cst.BaseExpression, value: cst.BaseExpression, *, single: bool) -> None:
         if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._store(node, element.value, value, single=False)
+            paired = isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(target.elements)
+            for element, item in zip(target.elements, value.elements if paired else [None] * len(target.elements)):
+                self._store(node, element.value, item.value if item is not None else value, single=False)
             return
         if isinstance(target, cst.StarredElement):
             self._store(node, target.value, value, single=False)
@@ -211,7 +240,56 @@ class Accesses(Summary):
                           partitioned=self.partitioned(target), target=target.value, write=node)
             return
         constant = isinstance(value, (cst.Integer, cst.Float, cst.SimpleString)) or (isinstance(value, cst.Name) and value.value in ("None", "True", "False"))
+        if node not in self._acts and _is_fresh_empty(value, self.bindings):
+            taken = self._read_before(node, key)
+            if taken is not None:
+                # `batch = self.pending` ... `self.pending = []`: what another thread adds between
+                # the two lands in the old container after its contents were taken.
+                self._add(key, AccessKind.RMW, node, change=Change.REBIND, detail="swap", target=target, first=taken)
+                return
         self._add(key, AccessKind.STORE, node, change=Change.REBIND, detail="= constant" if constant else "=", target=target, write=node)
+
+    def _stored_to(self, node: cst.CSTNode) -> bool:
+        """`node` is what an assignment stores to (`x` in `x = 1`, `x: int = 1`, `a, x = ...`)."""
+        parent = self.syntax.parents.get(node)
+        while isinstance(parent, (cst.Tuple, cst.List, cst.Element, cst.StarredElement)):
+            node, parent = parent, self.syntax.parents.get(parent)
+        if isinstance(parent, cst.AssignTarget):
+            return True
+        return isinstance(parent, (cst.AnnAssign, cst.AugAssign)) and parent.target is node
+
+    def _only_looked_at(self, node: cst.CSTNode) -> bool:
+        """A read that takes nothing out of the container: `len(c)`, `if c:`, `c is None`, `x in c`."""
+        parent = self.syntax.parents.get(node)
+        if isinstance(parent, cst.Arg):
+            call = self.syntax.parents.get(parent)
+            return isinstance(call, cst.Call) and self.bindings.qualified(call.func) in LOOKS_ONLY
+        if isinstance(parent, (cst.If, cst.While)) and parent.test is node:
+            return True
+        if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+            return True
+        return isinstance(parent, (cst.Comparison, cst.ComparisonTarget, cst.BooleanOperation))
+
+    def _read_before(self, store: cst.CSTNode, key: StateKey) -> cst.CSTNode | None:
+        """The statement of the store's function that last read `key` before the store (or the
+        store's own value: `out, self.items = self.items, []`), else None."""
+        function = self.syntax.enclosing_function(store)
+        if function is None:
+            return None
+        anchors = self.syntax.anchors
+        mine = anchors[store]
+        found = None
+        for node in (*_subtree(function),):
+            if not isinstance(node, (cst.Name, cst.Attribute)) or anchors[node] <= (anchors[found] if found is not None else -1):
+                continue
+            if self._stored_to(node) or self._only_looked_at(node):
+                continue
+            if self.state.key_of(node) != key:
+                continue
+            if anchors[node] > mine and not self.syntax.within(node, store):
+                continue
+            found = node
+        return found
 
     def _reads_key(self, value: cst.BaseExpression, key: StateKey, target: cst.BaseExpression) -> bool:
         """True when `value` reads the state being stored (`x + 1` for `x`, `d.get(k, 0) + 1` for `d[k]`)."""
@@ -565,6 +643,31 @@ def _catches_missing(handler: cst.ExceptHandler) -> bool:
     elif isinstance(kind, cst.Tuple):
         names = [e.value.value for e in kind.elements if isinstance(e.value, cst.Name)]
     return bool(MISSING & set(names))
+
+
+def _is_last_item(node: cst.Subscript) -> bool:
+    """`c[-1]`."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return False
+    index = node.slice[0].slice.value
+    return (
+        isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus)
+        and isinstance(index.expression, cst.Integer) and index.expression.value == "1"
+    )
+
+
+# Calls that look at a container without taking its contents.
+LOOKS_ONLY = frozenset({"builtins.len", "builtins.bool", "builtins.isinstance", "builtins.hasattr", "builtins.id", "builtins.type", "builtins.getattr"})
+# What `self.items = ...` replaces a container with when it resets it.
+EMPTY_MAKERS = frozenset({"builtins.list", "builtins.dict", "builtins.set", "builtins.bytearray", "collections.deque", "collections.OrderedDict", "collections.defaultdict"})
+
+
+def _is_fresh_empty(value: cst.BaseExpression, bindings: Bindings) -> bool:
+    if isinstance(value, (cst.List, cst.Dict)) and not value.elements:
+        return True
+    if isinstance(value, cst.Call) and bindings.qualified(value.func) in EMPTY_MAKERS:
+        return not value.args or bindings.qualified(value.func) == "collections.defaultdict"
+    return False
 
 
 def _is_slice(target: cst.Subscript) -> bool:
