@@ -694,6 +694,135 @@ class SharedReadModifyWrite(Rule):
             why="an attribute increment with no call between its read and its store",
             example=5,
         ),
+        RuntimeCheck(
+            "`batch = self.pending; self.pending = []` while other threads append under the lock",
+            racy=_driver(
+                """
+                class Outbox:
+                    def __init__(self):
+                        self.lock = threading.Lock()
+                        self.pending = []
+
+                    def put(self, item):
+                        with self.lock:
+                            self.pending.append(item)
+
+                    def take(self):
+                        batch = self.pending
+                        self.pending = []
+                        return batch
+
+                def produce(box, n):
+                    for i in range(n):
+                        box.put(i)
+
+                def consume(box, taken, done):
+                    while not done.is_set():
+                        taken.extend(box.take())
+
+                def trial():
+                    box, taken, done = Outbox(), [], threading.Event()
+                    consumer = threading.Thread(target=consume, args=(box, taken, done))
+                    consumer.start()
+                    run_all([threading.Thread(target=produce, args=(box, 50_000)) for _ in range(2)])
+                    done.set()
+                    consumer.join()
+                    taken.extend(box.take())
+                    return len(taken) != 100_000
+                """
+            ),
+            fixed=_driver(
+                """
+                class Outbox:
+                    def __init__(self):
+                        self.lock = threading.Lock()
+                        self.pending = []
+
+                    def put(self, item):
+                        with self.lock:
+                            self.pending.append(item)
+
+                    def take(self):
+                        with self.lock:
+                            batch = self.pending
+                            self.pending = []
+                        return batch
+
+                def produce(box, n):
+                    for i in range(n):
+                        box.put(i)
+
+                def consume(box, taken, done):
+                    while not done.is_set():
+                        taken.extend(box.take())
+
+                def trial():
+                    box, taken, done = Outbox(), [], threading.Event()
+                    consumer = threading.Thread(target=consume, args=(box, taken, done))
+                    consumer.start()
+                    run_all([threading.Thread(target=produce, args=(box, 50_000)) for _ in range(2)])
+                    done.set()
+                    consumer.join()
+                    taken.extend(box.take())
+                    return len(taken) != 100_000
+                """
+            ),
+            shows_under=FREE_THREADED,
+            why="no call falls between taking the list and replacing it, nor between loading "
+            "`self.pending` and appending to it, so under the GIL no switch does",
+            example=6,
+        ),
+        RuntimeCheck(
+            "`jobs.append(job)` then `jobs[-1]` from two threads",
+            racy=_driver(
+                """
+                jobs = []
+                wrong = []
+
+                def submit(n, tag, start):
+                    start.wait()  # both threads append at once
+                    for i in range(n):
+                        job = (tag, i)
+                        jobs.append(job)
+                        if jobs[-1] is not job:
+                            wrong.append(job)
+
+                def trial():
+                    jobs.clear()
+                    wrong.clear()
+                    start = threading.Barrier(2)
+                    run_all([threading.Thread(target=submit, args=(200_000, tag, start)) for tag in "ab"])
+                    return bool(wrong)
+                """
+            ),
+            fixed=_driver(
+                """
+                jobs = []
+                wrong = []
+                jobs_lock = threading.Lock()
+
+                def submit(n, tag, start):
+                    start.wait()
+                    for i in range(n):
+                        job = (tag, i)
+                        with jobs_lock:
+                            jobs.append(job)
+                            last = jobs[-1]
+                        if last is not job:
+                            wrong.append(job)
+
+                def trial():
+                    jobs.clear()
+                    wrong.clear()
+                    start = threading.Barrier(2)
+                    run_all([threading.Thread(target=submit, args=(200_000, tag, start)) for tag in "ab"])
+                    return bool(wrong)
+                """
+            ),
+            shows_under=FREE_THREADED,
+            why="no switch falls between the append and the index under the GIL",
+            example=7,
+        ),
     ]
 
     def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
