@@ -970,29 +970,30 @@ class ProjectFacts:
                 locks = self.recognised(site.locks)
                 required = self._required(caller)
                 around[(caller, site.anchor)] = locks | {required} if required is not None else locks
+        # A constructor's call runs before its object is shared (`self.sampler.check()` in
+        # `__init__`, later calls under the lock): it does not break the callers' discipline,
+        # unless constructors are all there is.
+        skip_constructors = {
+            function for function, callers in self.callers.items() if not all(self.is_constructor(c) for c, _ in callers)
+        }
+        # Values only shrink (None, then smaller and smaller sets), so a caller's new value is
+        # folded into each callee's intersection as it comes: every edge is revisited only when
+        # its caller changed, not every caller whenever one did (sympy: 1,446 files, 10,000 callers
+        # of its hottest functions).
         pending = deque(f for f, h in held.items() if h is not None)
         queued = set(pending)
-        steps = 0
-        while pending and steps < 2_000_000:
-            steps += 1
+        while pending:
             caller = pending.popleft()
             queued.discard(caller)
-            for function, _ in self.callees.get(caller, ()):
-                if function in roots or function not in held:
+            caller_held = held[caller]
+            skip = self.is_constructor(caller)
+            for function, site in self.callees.get(caller, ()):
+                if function in roots or function not in held or (skip and function in skip_constructors):
                     continue
-                result: frozenset[LockId] | None = None
-                callers = self.callers[function]
-                if not all(self.is_constructor(other) for other, _ in callers):
-                    # A constructor's call runs before its object is shared (`self.sampler.check()`
-                    # in `__init__`, later calls under the lock): it does not break the discipline.
-                    callers = [(other, site) for other, site in callers if not self.is_constructor(other)]
-                for other, site in callers:
-                    other_held = held.get(other)
-                    if other_held is None:
-                        continue
-                    here = around[(other, site.anchor)] | other_held
-                    result = here if result is None else result & here
-                if result is not None and result != held[function]:
+                here = around[(caller, site.anchor)] | caller_held
+                current = held[function]
+                result = here if current is None else current & here
+                if result != current:
                     held[function] = result
                     if function not in queued:
                         pending.append(function)
