@@ -46,6 +46,10 @@ OPERATORS = {
 MISSING = frozenset({"KeyError", "AttributeError", "LookupError", "IndexError"})
 
 
+# The node types `_writes_in` looks at; a type check first skips the rest cheaply.
+_WRITING_NODES = frozenset((cst.Assign, cst.AnnAssign, cst.Del, cst.Call))
+
+
 class AccessKind(Kind):
     READ = "read"  # a read by an array call that may release the GIL
     STORE = "store"  # rebinding: `self.x = v`, `global g; g = v`, `del self.x`
@@ -553,6 +557,9 @@ class Accesses(Summary):
     def _writes_in(self, branch: cst.CSTNode):
         """(write node, the state it writes) for stores, deletes and mutating calls in a block."""
         for node in (branch, *_subtree(branch)):
+            kind = type(node)
+            if kind not in _WRITING_NODES:
+                continue
             if isinstance(node, cst.Assign):
                 if len(node.targets) == 1 and self._reads_key_any(node):
                     continue  # a read-modify-write: classified as RMW

@@ -94,10 +94,9 @@ class Bindings(Summary):
         syntax = self.syntax
         root = syntax.module
         self.scopes[root] = Scope(ScopeKind.MODULE, root, None, "")
-        # Pre-order: a scope node's enclosing scope node was seen before it.
-        for node in syntax.nodes:
-            if node is root or not isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef, *COMPREHENSIONS)):
-                continue
+        # Pre-order (by anchor): a scope node's enclosing scope node was seen before it.
+        openers = sorted(syntax.of_type(cst.FunctionDef, cst.Lambda, cst.ClassDef, *COMPREHENSIONS), key=syntax.anchors.__getitem__)
+        for node in openers:
             outer = self.scopes[syntax.scopes[node]]
             prefix = outer.qualname + (".<locals>." if outer.kind is ScopeKind.FUNCTION else ".") if outer.qualname else ""
             if outer.kind is ScopeKind.COMPREHENSION:

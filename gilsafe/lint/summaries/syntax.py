@@ -40,6 +40,20 @@ COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 FunctionNode = cst.FunctionDef | cst.Lambda
 
 
+# `isinstance(x, cst.CSTNode)` goes through ABCMeta on every call; the walks ask it millions of
+# times, so they ask once per type instead.
+_IS_NODE: dict[type, bool] = {}
+_SCOPE_TYPES = frozenset(SCOPE_NODES)
+_NESTED_BODIES = frozenset((cst.FunctionDef, cst.Lambda, cst.ClassDef))
+
+
+def _is_node_type(kind: type) -> bool:
+    known = _IS_NODE.get(kind)
+    if known is None:
+        known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
 def _child_fields(kind: type) -> tuple[str, ...]:
     fields = _FIELDS.get(kind)
     if fields is None:
@@ -67,7 +81,7 @@ class SyntaxIndex:
 
     def _walk(self, root: cst.Module) -> None:
         nodes, anchors, parents, scopes, by_type = self.nodes, self.anchors, self.parents, self.scopes, self.by_type
-        CSTNode = cst.CSTNode
+        is_node, scope_types = _IS_NODE, _SCOPE_TYPES
         stack: list[tuple[cst.CSTNode, cst.CSTNode | None, cst.CSTNode]] = [(root, None, root)]
         while stack:
             node, parent, scope = stack.pop()
@@ -79,7 +93,7 @@ class SyntaxIndex:
                 parents[node] = parent
             scopes[node] = scope
             children: list[tuple[cst.CSTNode, cst.CSTNode]] = []
-            inner = node if isinstance(node, SCOPE_NODES) else scope
+            inner = node if kind in scope_types else scope
             for name in _child_fields(kind):
                 value = getattr(node, name)
                 child_scope = inner
@@ -89,11 +103,13 @@ class SyntaxIndex:
                     child_scope = scopes.get(scope, scope)  # evaluated where the def is
                 elif kind is cst.CompFor and name == "iter" and isinstance(parent, COMPREHENSIONS):
                     child_scope = scopes[parent]  # the first iterable is evaluated outside
-                if isinstance(value, CSTNode):
+                value_type = type(value)
+                if is_node.get(value_type) or (value_type not in is_node and _is_node_type(value_type)):
                     children.append((value, child_scope))
-                elif isinstance(value, (tuple, list)):
+                elif value_type is tuple or value_type is list:
                     for item in value:
-                        if isinstance(item, CSTNode):
+                        item_type = type(item)
+                        if is_node.get(item_type) or (item_type not in is_node and _is_node_type(item_type)):
                             children.append((item, child_scope))
             for child, child_scope in reversed(children):
                 stack.append((child, node, child_scope))
@@ -172,7 +188,7 @@ def descendants(node: cst.CSTNode):
     while stack:
         current = stack.pop()
         yield current
-        if not isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        if type(current) not in _NESTED_BODIES:
             stack.extend(_children(current))
 
 
@@ -180,10 +196,11 @@ def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     found = []
     for name in _child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        value_type = type(value)
+        if _IS_NODE.get(value_type) or (value_type not in _IS_NODE and _is_node_type(value_type)):
             found.append(value)
-        elif isinstance(value, (tuple, list)):
-            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+        elif value_type is tuple or value_type is list:
+            found.extend(item for item in value if _is_node_type(type(item)))
     return found
 
 
