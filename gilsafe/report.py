@@ -32,8 +32,10 @@ def build_report(lint: list[str], stress: Path | None, out: Path) -> Path:
     for path in lint:
         if not Path(path).exists():
             raise UsageError(f"--lint {path}: no such file or directory")
-    if stress is not None and not stress.is_file():
-        raise UsageError(f"--stress {stress}: no such file")
+    if stress is not None:
+        from gilsafe.stress.results_file import read_results
+
+        read_results(stress)  # a wrong file is one line here, not a crash inside Sphinx
     out = out.resolve()
     with tempfile.TemporaryDirectory(prefix="gilsafe-report-") as work:
         source = Path(work) / "source"

@@ -231,7 +231,8 @@ class LintDirective(SphinxDirective):
         start = max(1, finding.line - context)
         end = min(len(lines), max(finding.end_line, finding.line) + context)
         code = "\n".join(lines[start - 1 : end])
-        block = nodes.literal_block(code, code, language="python", linenos=True)
+        # A file lint could not parse (GS000) may not be Python at all: Pygments would fail on it.
+        block = nodes.literal_block(code, code, language="python" if has_page else "text", linenos=True)
         block["highlight_args"] = {"linenostart": start, "hl_lines": list(range(finding.line - start + 1, max(finding.end_line, finding.line) - start + 2))}
         out.append(block)
         return out
@@ -341,7 +342,7 @@ class StressDirective(SphinxDirective):
                     out.append(
                         table(
                             ["outcome", "count", "frequency", "expect", "description"],
-                            [[o["outcome"], str(o["count"]), f"{100 * o['count'] / total:.1f}%", o["expect"], o.get("description", "")] for o in row["outcomes"]],
+                            [[o["outcome"], str(o["count"]), f"{100 * o['count'] / total:.1f}%" if total else "-", o["expect"], o.get("description", "")] for o in row["outcomes"]],
                             classes=("gilsafe-outcomes",),
                         )
                     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 NAME = "cext"
 RELEASES_GIL = "the whole kernel loop (Py_BEGIN_ALLOW_THREADS around it)"
+PACKAGES: tuple[str, ...] = ()  # no third-party package
 
 
 def _module():

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 
-from gilsafe.kernels import missing
+from gilsafe.kernels import installed
 
 NAME = "cupy"
 RELEASES_GIL = "device work runs asynchronously; the GIL is released while synchronising with the GPU"
+PACKAGES = ("cupy",)  # what its kernels import
 
 
 def available() -> tuple[bool, str]:
-    ok, reason = missing("cupy")
+    ok, reason = installed("cupy")
     if not ok:
         return ok, reason.replace("cupy: not installed", "cupy: not installed (pip install cupy-cuda12x)")
     import cupy

@@ -3,14 +3,15 @@ a `dask.distributed` LocalCluster of processes or threads."""
 
 from __future__ import annotations
 
-from gilsafe.kernels import missing
+from gilsafe.kernels import installed, missing
 
 NAME = "dask"
 RELEASES_GIL = "nothing itself: its threaded scheduler overlaps only kernels that release the GIL"
+PACKAGES = ("dask",)  # what its kernels import
 
 
 def available() -> tuple[bool, str]:
-    return missing("dask")
+    return installed("dask")
 
 
 def distributed_available() -> tuple[bool, str]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import functools
 
-from gilsafe.kernels import missing
+from gilsafe.kernels import installed
 
 NAME = "numba-cuda"
 RELEASES_GIL = "the kernel runs on the GPU; the GIL is released while the host waits for it"
+PACKAGES = ("numba",)  # what its kernels import
 THREADS_PER_BLOCK = 25  # the talk's launch configuration: 40 blocks of 25 threads
 BLOCKS = 40
 
 
 def available() -> tuple[bool, str]:
-    ok, reason = missing("numba")
+    ok, reason = installed("numba")
     if not ok:
         return ok, reason
     from numba import cuda

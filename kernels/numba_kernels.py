@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 import random
 
-from gilsafe.kernels import missing
+from gilsafe.kernels import installed
 
 NAME = "numba"
 RELEASES_GIL = "the whole call of a nopython function compiled with nogil=True; never in object mode"
+PACKAGES = ("numba",)  # what its kernels import
 
 
 def available() -> tuple[bool, str]:
-    return missing("numba")
+    return installed("numba")
 
 
 def _pi_loop(n):

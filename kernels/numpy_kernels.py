@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from gilsafe.kernels import missing
+from gilsafe.kernels import installed
 
 NAME = "numpy"
 RELEASES_GIL = "ufunc and most array loops over more than a few hundred elements; not the Python between calls"
+PACKAGES = ("numpy",)  # what its kernels import
 # Chunked so that the temporaries stay in cache: memory bandwidth, not arithmetic, bounds pi.
 TUNED_CHUNK = 1 << 16
 
 
 def available() -> tuple[bool, str]:
-    return missing("numpy")
+    return installed("numpy")
 
 
 def pi_hits(n: int, seed: int) -> int:

@@ -6,6 +6,7 @@ import random
 
 NAME = "python"
 RELEASES_GIL = "nothing: bytecode runs under the GIL (threads interleave, never overlap)"
+PACKAGES: tuple[str, ...] = ()  # no third-party package
 
 
 def available() -> tuple[bool, str]:

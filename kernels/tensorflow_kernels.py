@@ -5,17 +5,18 @@ from __future__ import annotations
 import functools
 import os
 
-from gilsafe.kernels import missing
+from gilsafe.kernels import installed
 
 NAME = "tensorflow"
 RELEASES_GIL = "op execution in the C++ runtime, eager or graph; not the Python that builds or calls them"
+PACKAGES = ("tensorflow",)  # what its kernels import
 WHILE_LOOPS = 1000  # the talk's "1000 While" graph (slide 53)
 PARALLEL_BRANCHES = 10  # the talk's "10 Parallel" graph (slide 54)
 
 
 def available() -> tuple[bool, str]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep its start-up chatter off the results
-    return missing("tensorflow")
+    return installed("tensorflow")
 
 
 def device_available(device: str) -> tuple[bool, str]:

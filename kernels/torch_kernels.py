@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from gilsafe.kernels import missing
+from gilsafe.kernels import installed
 
 NAME = "torch"
 RELEASES_GIL = "each tensor op's C++ body (CPU kernels and CUDA launches/synchronisation); not the Python between ops"
+PACKAGES = ("torch",)  # what its kernels import
 TUNED_CHUNK = 1 << 20
 
 
 def available() -> tuple[bool, str]:
-    return missing("torch")
+    return installed("torch")
 
 
 def device_available(device: str) -> tuple[bool, str]:

@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -214,3 +215,216 @@ def test_compare_interpreters_side_by_side(stress, tmp_path):
     header = table.splitlines()[0]
     assert header.startswith("cell") and "3.12.1 (GIL on)" in header
     assert "E2 python/property x2" in table
+
+
+# -- nothing a user does loses their work -----------------------------------------------------------
+
+HOSTILE = {  # target -> the status its row must have
+    "exits_via_sys_exit": "ok",  # sys.exit() in a thread is an exception of that call: an outcome
+    "exits_via_os_exit": "error",
+    "forks_a_long_lived_child": "ok",
+    "spawns_a_sleeper": "ok",
+    "prints_without_newline": "ok",
+    "recurses_forever": "ok",
+    "leaks_a_thread": "ok",
+    "segfaults": "crash",
+    "hangs": "timeout",
+}
+
+
+def _alive_with_argument(argument):
+    """Pids whose command line has `argument` (a zombie has none: it is dead)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and argument.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_hostile_targets_each_get_a_row_and_the_summary_prints():
+    from gilsafe.stress import report
+    from gilsafe.stress.runner import Budget, Interpreter, run_all, user_target_cells
+
+    from hostile_targets import SLEEPER_SECONDS
+
+    cells = [
+        cell
+        for name in HOSTILE
+        for cell in user_target_cells({"func": f"hostile_targets:{name}", "setup": None, "check": None, "cwd": str(REPO / "tests")}, [2], 1)
+    ]
+    started = time.monotonic()
+    run = run_all(cells, Interpreter(), budget=Budget(None), cell_timeout=6.0)
+    elapsed = time.monotonic() - started
+    statuses = {r.variant.split(":")[1]: r.status for r in run.results}
+    assert statuses == HOSTILE, {r.variant: r.detail for r in run.results}
+    by_name = {r.variant.split(":")[1]: r for r in run.results}
+    assert [o.outcome for o in by_name["exits_via_sys_exit"].outcomes] == ["func raised SystemExit"]
+    assert by_name["exits_via_os_exit"].detail.startswith("worker exited with 7")
+    assert [o.outcome for o in by_name["recurses_forever"].outcomes] == ["func raised RecursionError"]
+    assert by_name["segfaults"].detail.startswith("killed by SIGSEGV")
+    assert "hangs" in by_name["hangs"].detail, "the stacks show where it hangs"
+    text = report.format_results(run.results)
+    assert text.rstrip().endswith("races shown in 0; FORBIDDEN outcomes in 2")
+    assert "9 cells: 1 crash, 1 error, 6 ok, 1 timeout" in text
+    assert elapsed < 6.0 + 30, "only the hang waits for its timeout"
+    if sys.platform.startswith("linux"):
+        assert not _alive_with_argument(SLEEPER_SECONDS), "the cell's session is killed with it"
+
+
+def test_json_destination_is_checked_before_any_cell_runs(stress, tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for destination in (tmp_path / "nope" / "dir" / "out.json", a_file / "out.json", tmp_path):
+        result = stress("stress_targets:hang", "--threads", "1", "--trials", "1", "--cell-timeout", "60", "--json", destination, timeout=30)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"gilsafe: error: --json {destination}: ") and result.stderr.count("\n") == 1
+        assert result.stdout == "", "no cell ran"
+
+
+def test_summary_is_printed_when_the_json_cannot_be_written_after_all(stress, tmp_path, monkeypatch):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.setenv("GILSAFE_TEST_OUTPUT_FOLDER", str(folder))
+    result = stress("hostile_targets:removes_the_output_folder", "--threads", "1", "--trials", "1", "--json", folder / "r.json")
+    assert result.returncode == 2
+    assert "1 cells: 1 ok" in result.stdout
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith(f"gilsafe: error: --json {folder / 'r.json'}: cannot write: No such file or directory")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_run_takes_its_worker_with_it(tmp_path):
+    import signal
+
+    run = subprocess.Popen(
+        [sys.executable, "-m", "gilsafe", "stress", "stress_targets:hang", "--threads", "1", "--trials", "1", "--cell-timeout", "120"],
+        cwd=REPO / "tests", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        workers = []
+        while not workers and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = [pid for pid in _alive_with_argument("gilsafe.stress.worker") if _parent(pid) == run.pid and _is_cell(pid)]
+        assert workers, "the cell's worker started"
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 10
+        while _running(workers[0]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(workers[0])
+    finally:
+        run.kill()
+
+
+def _is_cell(pid):
+    """A cell's worker, not one answering --environment or --availability (those end by themselves)."""
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"--environment" not in arguments and b"--availability" not in arguments
+
+
+def _parent(pid):
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _running(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--size", "-1"], "argument --size: '-1': give a number of 1 or more"),
+        (["--size", "0"], "argument --size: '0': give a number of 1 or more"),
+        (["--trials", "0"], "argument --trials: '0': give a number of 1 or more"),
+        (["--trials", "many"], "argument --trials: 'many' is not a whole number"),
+        (["--time-budget", "-5"], "argument --time-budget: '-5': give a number of seconds above 0"),
+        (["--cell-timeout", "nan"], "argument --cell-timeout: 'nan': give a number of seconds above 0"),
+        (["--threads", "-2"], "argument --threads: '-2': give positive numbers"),
+    ],
+)
+def test_numeric_options_are_checked(stress, args, message):
+    # A selection that runs in a second if an option slipped through, so the failure is quick.
+    result = stress("--experiment", "E2", "--backend", "python", "--variant", "talk", "--trials", "1", "--size", "1000", *args, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == f"gilsafe: error: {message}\n"
+
+
+def _result_row(**changes):
+    row = {"experiment": "E2", "backend": "python", "variant": "talk", "threads": 2, "status": "ok", "detail": "", "outcomes": [], "timings": {}}
+    return {**row, **changes}
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (None, "cannot read: No such file or directory"),
+        ("garbage", "not a gilsafe stress result file (not JSON: Expecting value: line 1 column 1 (char 0))"),
+        ("[1]", "not a gilsafe stress result file (the document: expected object, found array)"),
+        ('{"results": [1, 2]}', "not a gilsafe stress result file (results[0]: expected object, found integer)"),
+        (json.dumps({"results": [{"experiment": "E2"}]}), "not a gilsafe stress result file (results[0]: missing 'backend')"),
+        (
+            json.dumps({"results": [_result_row(outcomes=[{"outcome": "x", "count": "3", "expect": "ACCEPTABLE"}])]}),
+            "not a gilsafe stress result file (results[0].outcomes[0].count: expected integer, found string)",
+        ),
+        (json.dumps({"results": [_result_row(status="fine")]}), "not a gilsafe stress result file (results[0].status: 'fine' is not one of ok, crash, timeout, error, skipped)"),
+    ],
+)
+def test_compare_rejects_a_wrong_file_in_one_line(stress, tmp_path, content, problem):
+    good, wrong = tmp_path / "good.json", tmp_path / "wrong.json"
+    good.write_text(json.dumps({"results": [_result_row()]}))
+    if content is not None:
+        wrong.write_text(content)
+    for pair in ((wrong, good), (good, wrong)):
+        result = stress("--compare", *pair)
+        assert result.returncode == 2
+        assert result.stderr == f"gilsafe: error: {wrong}: {problem}\n"
+
+
+def test_results_reader_accepts_what_stress_writes():
+    from gilsafe.stress.results_file import read_results
+
+    assert read_results(REPO / "docs" / "measured" / "cpu-2core.json")["results"]
+
+
+def test_compare_interpreters_checks_both_paths(stress, tmp_path):
+    not_executable = tmp_path / "python3"
+    not_executable.write_text("")
+    for path, problem in ((tmp_path / "nowhere", "no such interpreter"), (not_executable, "not an executable")):
+        result = stress("--compare-interpreters", sys.executable, path, "--experiment", "E2")
+        assert result.returncode == 2
+        assert result.stderr == f"gilsafe: error: --compare-interpreters {path}: {problem}\n"
+
+
+def test_backend_help_lists_every_backend():
+    from gilsafe.cli import build_parser
+    from gilsafe.kernels import BACKENDS
+
+    stress = build_parser()._subparsers._group_actions[0].choices["stress"]
+    backend = next(action for action in stress._actions if "--backend" in action.option_strings)
+    assert all(name in backend.help for name in BACKENDS), backend.help
+
+
+def test_availability_looks_packages_up_without_importing_them():
+    """`stress --list` asks every backend: importing torch and tensorflow to ask took seconds."""
+    heavy = ("numpy", "numba", "torch", "tensorflow", "dask")
+    code = (
+        "import sys; from gilsafe.stress.worker import availability; "
+        f"availability({list(heavy)!r}); print(sorted(set({heavy!r}) & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"

@@ -77,3 +77,29 @@ def test_measured_results_are_a_valid_stress_document():
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((REPO / "gilsafe" / "stress" / "result.schema.json").read_text())
     jsonschema.validate(json.loads((REPO / "docs" / "measured" / "cpu-2core.json").read_text()), schema)
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (None, "cannot read: No such file or directory"),
+        ("garbage", "not a gilsafe stress result file (not JSON: Expecting value: line 1 column 1 (char 0))"),
+        ('{"results": [{"experiment": "E2"}]}', "not a gilsafe stress result file (results[0]: missing 'backend')"),
+    ],
+)
+def test_report_rejects_a_wrong_stress_file_in_one_line(tmp_path, run_gilsafe, content, problem):
+    stress = tmp_path / "results.json"
+    if content is not None:
+        stress.write_text(content)
+    result = run_gilsafe("report", "--stress", stress, "-o", tmp_path / "r", cwd=REPO)
+    assert result.returncode == 2
+    assert result.stderr == f"gilsafe: error: {stress}: {problem}\n" and result.stdout == ""
+    assert not (tmp_path / "r").exists()
+
+
+def test_report_shows_a_file_that_is_not_python_at_all(tmp_path, run_gilsafe):
+    binary = tmp_path / "blob.py"
+    binary.write_bytes(b"[\x8dI\x90-\n" * 3)  # not UTF-8: lint says GS000, Pygments finds no Python token
+    result = run_gilsafe("report", "--lint", binary, "-o", tmp_path / "r", cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "GS000" in (tmp_path / "r" / "findings.html").read_text()

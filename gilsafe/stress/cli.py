@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from gilsafe.errors import UsageError
@@ -24,8 +26,34 @@ def _numbers(value: str) -> list[int]:
     return numbers
 
 
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of 1 or more")
+    return number
+
+
+def positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number of seconds above 0")
+    return seconds
+
+
 def _names(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _backends_help() -> str:
+    from gilsafe.kernels import BACKENDS
+
+    return f"{', '.join(BACKENDS)}, a comma-separated list of them, or all (default)"
 
 
 def add_stress_parser(commands) -> None:
@@ -35,14 +63,14 @@ def add_stress_parser(commands) -> None:
         description="Each cell (experiment x backend x variant x threads) runs in its own process.",
     )
     stress.add_argument("target", nargs="?", help="module:function to call from N threads at once (your own code)")
-    stress.add_argument("--backend", type=_names, default=["all"], help="python, numpy, numba, cext, a list, or all")
+    stress.add_argument("--backend", type=_names, default=["all"], help=_backends_help())
     stress.add_argument("--threads", type=_numbers, default=[1, 2, 4], help="a number or a list such as 1,2,4,8")
     stress.add_argument("--experiment", type=_names, default=None, help="E1..E13, comma-separated (default: all)")
     stress.add_argument("--variant", type=_names, default=None, help="only these variants (as --list names them)")
-    stress.add_argument("--trials", type=int, default=100, help="trials per race/count cell (default 100)")
-    stress.add_argument("--size", type=int, default=None, help="problem size n (default: each experiment's own)")
-    stress.add_argument("--time-budget", type=float, default=None, metavar="SECONDS", help="the whole run stays inside it")
-    stress.add_argument("--cell-timeout", type=float, default=300.0, metavar="SECONDS", help="a cell running longer is a hang")
+    stress.add_argument("--trials", type=positive_int, default=100, help="trials per race/count cell (default 100)")
+    stress.add_argument("--size", type=positive_int, default=None, help="problem size n (default: each experiment's own)")
+    stress.add_argument("--time-budget", type=positive_seconds, default=None, metavar="SECONDS", help="the whole run stays inside it")
+    stress.add_argument("--cell-timeout", type=positive_seconds, default=300.0, metavar="SECONDS", help="a cell running longer is a hang")
     stress.add_argument("--json", type=Path, default=None, metavar="FILE", help="write the results here (atomically)")
     stress.add_argument("--list", action="store_true", help="list experiments x backends and what is available here")
     stress.add_argument("--python", default=None, metavar="PATH", help="run the cells under this interpreter")
@@ -65,15 +93,17 @@ def run_stress(args: argparse.Namespace) -> int:
     from gilsafe.stress.model import Result
 
     if args.compare:
-        old, new = (_load_results(path) for path in args.compare)
+        from gilsafe.stress.results_file import read_results
+
+        old, new = (read_results(path)["results"] for path in args.compare)
         sys.stdout.write(report.compare([Result.from_json(r) for r in old], [Result.from_json(r) for r in new]))
         return EXIT_OK
     from gilsafe.kernels import BACKENDS
     from gilsafe.stress.experiments import EXPERIMENTS
     from gilsafe.stress.runner import Budget, Run, plan, results_document, run_all, run_on_cluster, user_target_cells
 
-    if args.trials < 1:
-        raise UsageError("--trials must be at least 1")
+    if args.json is not None:
+        _check_writable(args.json)  # before any cell runs: a run is never lost to a bad --json path
     backends = list(BACKENDS) if args.backend == ["all"] else args.backend
     unknown = [b for b in backends if b not in BACKENDS]
     if unknown:
@@ -92,7 +122,7 @@ def run_stress(args: argparse.Namespace) -> int:
             raise UsageError("--scheduler needs dask.distributed: pip install 'gilsafe[dask]'") from None
     if args.compare_interpreters and (args.python or args.target):
         raise UsageError("--compare-interpreters takes the place of --python, and runs built-in experiments only")
-    interpreters = [_interpreter(p) for p in args.compare_interpreters] if args.compare_interpreters else [_interpreter(args.python)]
+    interpreters = [_interpreter(p, "--compare-interpreters") for p in args.compare_interpreters] if args.compare_interpreters else [_interpreter(args.python)]
     environments, availabilities = [], []
     for interpreter in interpreters:
         try:
@@ -140,42 +170,59 @@ def run_stress(args: argparse.Namespace) -> int:
     document = results_document(environments[0], merged)
     if len(environments) > 1:
         document["compared_environment"] = environments[1]
-    if args.json:
-        from gilsafe.atomic import write_atomically
-
-        write_atomically(args.json, (json.dumps(document, indent=2) + "\n").encode())
+    unwritten = _write_results(args.json, document) if args.json else None
     for environment in environments:
         sys.stdout.write(_environment_line(environment))
     sys.stdout.write(report.format_results(merged.results, [c.label for c in merged.cut], merged.interrupted))
     if len(runs) == 2:
         sys.stdout.write("\n" + report.side_by_side(runs[0].results, runs[1].results, _column(environments[0]), _column(environments[1])))
+    if unwritten:
+        sys.stdout.flush()  # the summary first, then why the file is missing
+        print(f"gilsafe: error: {unwritten}", file=sys.stderr)
+        return EXIT_USAGE
     if merged.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if any(r.failed for r in merged.results) else EXIT_OK
 
 
-def _interpreter(path: str | None):
+def _check_writable(path: Path) -> None:
+    """Fail now, in one line, if `--json` could not be written atomically next to `path`."""
+    if path.is_dir():
+        raise UsageError(f"--json {path}: is a folder")
+    try:
+        handle, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise UsageError(f"--json {path}: cannot write there: {error.strerror or error}") from None
+    os.close(handle)
+    os.unlink(probe)
+
+
+def _write_results(path: Path, document: dict) -> str | None:
+    """Write the results; on failure say why (the caller still prints the summary)."""
+    from gilsafe.atomic import write_atomically
+
+    try:
+        write_atomically(path, (json.dumps(document, indent=2) + "\n").encode())
+    except OSError as error:
+        return f"--json {path}: cannot write: {error.strerror or error} (the results are printed above)"
+    return None
+
+
+def _interpreter(path: str | None, flag: str = "--python"):
     from gilsafe.stress.runner import Interpreter
 
     if path is None:
         return Interpreter()
-    if not shutil.which(path) and not Path(path).exists():
-        raise UsageError(f"--python {path}: no such interpreter")
-    return Interpreter(shutil.which(path) or path)
+    # A bare name is looked up on PATH; a path (even without a slash, as a file here) is taken as given.
+    found = shutil.which(path) or (shutil.which(Path(path).absolute()) if Path(path).exists() else None)
+    if found is None:
+        raise UsageError(f"{flag} {path}: {'not an executable' if Path(path).exists() else 'no such interpreter'}")
+    return Interpreter(found)
 
 
 def _column(environment: dict) -> str:
     gil = "GIL on" if environment.get("gil_enabled_after_imports", environment.get("gil_enabled")) else "GIL off"
     return f"{environment.get('python')}{'t' if environment.get('free_threaded_build') else ''} ({gil})"
-
-
-def _load_results(path: Path) -> list[dict]:
-    try:
-        return json.loads(path.read_text())["results"]
-    except OSError as error:
-        raise UsageError(f"{path}: cannot read: {error.strerror}") from None
-    except (ValueError, KeyError, TypeError):
-        raise UsageError(f"{path}: not a gilsafe stress result file") from None
 
 
 def _environment_line(env: dict) -> str:

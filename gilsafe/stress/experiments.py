@@ -528,7 +528,7 @@ def run_user(cell: Cell) -> Observation:
         call = (lambda shared=state: func(shared)) if setup else func
         try:
             run_together([call] * cell.threads)
-        except Exception as error:
+        except (Exception, SystemExit) as error:  # sys.exit() in a thread ends only that thread's call
             observed.outcomes.add(f"func raised {type(error).__name__}", FORBIDDEN, str(error)[:200])
             done += 1
             continue

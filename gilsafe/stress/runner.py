@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 import gilsafe
 from gilsafe.stress.experiments import EXPERIMENTS
 from gilsafe.stress.model import Cell, Result
-from gilsafe.stress.worker import RESULT_PREFIX
+from gilsafe.stress.worker import PARENT_PID_VARIABLE
 
 DEFAULT_CELL_TIMEOUT = 300.0
 # Seconds a cell keeps for starting its interpreter, importing and compiling, beyond its trials.
@@ -51,27 +52,75 @@ class Interpreter:
         kernels_parent = str(Path(gilsafe.kernels.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
         env["GILSAFE_KERNELS_PARENT"] = kernels_parent
+        env[PARENT_PID_VARIABLE] = str(os.getpid())
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
     def ask(self, flag: str, *arguments: str, timeout: float = 120.0) -> dict:
         """Run the worker in a query mode (--environment, --availability NAMES) and return its answer."""
         try:
-            done = subprocess.run(
-                [self.executable, "-m", "gilsafe.stress.worker", flag, *arguments],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                env=self.environment_variables(),
-                stdin=subprocess.DEVNULL,
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise RuntimeError(f"{self.executable}: {error}") from None
-        for line in done.stdout.splitlines():
-            if line.startswith(RESULT_PREFIX):
-                return json.loads(line[len(RESULT_PREFIX):])
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"{self.executable}: the worker failed: {last}")
+            done = run_worker(self, [flag, *arguments], None, timeout)
+        except OSError as error:
+            raise RuntimeError(f"{self.executable}: {error.strerror or error}") from None
+        if done.answer is not None:
+            return done.answer
+        why = f"no answer after {timeout:.0f} s" if done.timed_out else (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{self.executable}: the worker failed: {why}")
+
+
+@dataclass
+class WorkerRun:
+    """What one worker process left behind."""
+
+    answer: dict | None  # the JSON it wrote on its answer channel; None when it wrote none
+    returncode: int  # negative: the signal that killed it
+    stderr: str
+    timed_out: bool
+
+
+def run_worker(
+    interpreter: Interpreter, arguments: Sequence[str], request: dict | None, timeout: float, on_process: Callable | None = None
+) -> WorkerRun:
+    """Run `python -m gilsafe.stress.worker` in a session of its own, and kill that session after.
+
+    The answer comes back in a file of its own, never mixed with what the cell's code prints, and
+    only the worker itself is waited for: a grandchild still holding stdout cannot make it a hang.
+    Files, not pipes, so nothing blocks on a reader or waits for an end of file.
+    """
+    with tempfile.TemporaryFile() as request_file, tempfile.TemporaryFile() as answer_file, tempfile.TemporaryFile() as stderr_file:
+        request_file.write(json.dumps(request or {}).encode())
+        request_file.seek(0)
+        process = subprocess.Popen(
+            [interpreter.executable, "-m", "gilsafe.stress.worker", "--answer-fd", str(answer_file.fileno()), *arguments],
+            stdin=request_file,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr_file,
+            pass_fds=(answer_file.fileno(),),
+            env=interpreter.environment_variables(),
+            start_new_session=True,  # so the cell and every process it started can be killed together
+        )
+        if on_process:
+            on_process(process)
+        timed_out = False
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(process)  # a timeout, or children the cell left behind
+            process.wait()
+        answer_file.seek(0)
+        stderr_file.seek(0)
+        stderr = stderr_file.read().decode(errors="replace")
+        return WorkerRun(_first_json_line(answer_file.read()), process.returncode, stderr, timed_out)
+
+
+def _first_json_line(data: bytes) -> dict | None:
+    try:
+        answer = json.loads(data.split(b"\n", 1)[0])
+    except ValueError:  # nothing written, or cut off by a crash mid-write
+        return None
+    return answer if isinstance(answer, dict) else None
 
 
 def plan(
@@ -129,37 +178,30 @@ def run_cell(
 ) -> Result:
     request = dict(cell.to_json(), hang_dump_after=max(1.0, hard_timeout - 2.0))
     started = time.monotonic()
-    process = subprocess.Popen(
-        [interpreter.executable, "-m", "gilsafe.stress.worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=interpreter.environment_variables(),
-        start_new_session=True,  # so a timeout can kill the cell and every process it started
-    )
-    if on_process:
-        on_process(process)
     try:
-        stdout, stderr = process.communicate(json.dumps(request), timeout=hard_timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        stdout, stderr = process.communicate()
-        why = " (the time budget allowed no more: it may be slow rather than hung)" if budget_limited else ""
-        return _result(cell, interpreter, "timeout", f"no result after {hard_timeout:.0f} s{why}; thread stacks:\n{_tail(stderr)}")
-    finally:
-        _kill_group(process)  # children the cell left behind
+        done = run_worker(interpreter, [], request, hard_timeout, on_process)
+    except OSError as error:  # no such interpreter any more, too many open files: a row, not the end of the run
+        return _result(cell, interpreter, "error", f"cannot start the worker: {error}")
     elapsed = time.monotonic() - started
-    for line in stdout.splitlines():
-        if line.startswith(RESULT_PREFIX):
-            result = Result.from_json(json.loads(line[len(RESULT_PREFIX):]))
-            result.python = interpreter.label
-            result.timings.setdefault("cell_wall_s", elapsed)
-            return result
-    if process.returncode < 0:
-        name = signal.Signals(-process.returncode).name
-        return _result(cell, interpreter, "crash", f"killed by {name}:\n{_tail(stderr)}")
-    return _result(cell, interpreter, "error", f"worker exited with {process.returncode}:\n{_tail(stderr)}")
+    if done.answer is not None:
+        result = Result.from_json(done.answer)
+        result.python = interpreter.label
+        result.timings.setdefault("cell_wall_s", elapsed)
+        return result
+    if done.timed_out:
+        why = " (the time budget allowed no more: it may be slow rather than hung)" if budget_limited else ""
+        return _result(cell, interpreter, "timeout", f"no result after {hard_timeout:.0f} s{why}; thread stacks:\n{_tail(done.stderr)}")
+    if done.returncode < 0:
+        name = _signal_name(-done.returncode)
+        return _result(cell, interpreter, "crash", f"killed by {name}:\n{_tail(done.stderr)}")
+    return _result(cell, interpreter, "error", f"worker exited with {done.returncode}:\n{_tail(done.stderr)}")
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:  # a real-time signal has no name
+        return f"signal {number}"
 
 
 def _kill_group(process: subprocess.Popen) -> None:
