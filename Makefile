@@ -30,6 +30,8 @@ demo: $(VENV)/.installed
 	@echo
 	@echo "== gilsafe report: findings and stress results as HTML"
 	$(VENV)/bin/gilsafe report --lint examples --stress gilsafe-stress.json -o gilsafe-report
+	@echo
+	@echo "gilsafe is installed in $(VENV)/: run 'source $(VENV)/bin/activate' to type gilsafe commands, or call $(VENV)/bin/gilsafe"
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q

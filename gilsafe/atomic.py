@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+class ChangedMeanwhile(Exception):
+    """The file changed after it was read: writing now would lose that change."""
+
+
+def write_atomically(path: Path, data: bytes, still: Callable[[], bool] | None = None) -> None:
+    """Replace `path` with `data`. `still`, if given, is asked just before the replacement whether
+    it may go ahead; if not, nothing is written and ChangedMeanwhile is raised."""
     path = Path(path)
     mode = path.stat().st_mode & 0o7777 if path.exists() else None
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -18,6 +25,8 @@ def write_atomically(path: Path, data: bytes) -> None:
             os.fsync(stream.fileno())
         if mode is not None:
             os.chmod(temporary, mode)
+        if still is not None and not still():
+            raise ChangedMeanwhile(str(path))
         os.replace(temporary, path)
     except BaseException:
         try:

@@ -22,6 +22,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of 1 or more")
+    return number
+
+
 def _sizes(text: str) -> tuple[float, ...]:
     try:
         sizes = tuple(float(part) for part in text.split(","))
@@ -63,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--add-noqa", action="store_true", help="suppress every current finding with # noqa")
     lint.add_argument("--no-cache", action="store_true", help="neither read nor write .gilsafe_cache/")
     lint.add_argument("--cache-dir", type=Path, default=Path(".gilsafe_cache"))
-    lint.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
+    lint.add_argument("--jobs", "-j", type=_positive_int, default=None, help="worker processes (default, and at most: the cores this process may use)")
 
     commands.add_parser("rules", help="list the rules")
     rule = commands.add_parser("rule", help="print a rule's documentation")
@@ -91,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerate_any_file_name()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -106,6 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_CLEAN
+
+
+def _tolerate_any_file_name() -> None:
+    """A file name that is not valid in the locale's encoding arrives with surrogates in it; print
+    it as the bytes it is (as `ls` does) instead of failing on it."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "") == "strict":
+            try:
+                reconfigure(errors="surrogateescape")
+            except (ValueError, OSError):
+                pass
 
 
 def run_lint(args: argparse.Namespace) -> int:
@@ -134,9 +157,13 @@ def run_lint(args: argparse.Namespace) -> int:
         for result in report.fixed:
             sys.stdout.write(api.unified_diff(result))
     elif args.fix:
-        written = api.write_fixes(report.fixed)
-        if written:
-            print(f"Fixed {written} file{'s' if written != 1 else ''}.", file=sys.stderr)
+        outcome = api.write_fixes(report.fixed)
+        for problem in outcome.problems:
+            print(problem, file=sys.stderr)
+        report.errors.extend(outcome.problems)
+        findings = sorted(findings + outcome.unfixed)
+        if outcome.written:
+            print(f"Fixed {outcome.written} file{'s' if outcome.written != 1 else ''}.", file=sys.stderr)
     if args.statistics:
         sys.stdout.write(format_statistics(findings))
     elif not args.diff:

@@ -7,13 +7,13 @@ import difflib
 import gc
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gilsafe.atomic import write_atomically
+from gilsafe.atomic import ChangedMeanwhile, write_atomically
 from gilsafe.lint.cache import AnalysisCache, cache_key, run_key
 from gilsafe.lint.config import ALWAYS_ON, Settings, SettingsResolver, ignored_codes
 from gilsafe.lint.discovery import discover
@@ -22,6 +22,7 @@ from gilsafe.lint.findings import FileError, FileResult, Finding
 from gilsafe.lint.rule import Rule, SyntaxRule
 from gilsafe.lint.source import encoding_of
 from gilsafe.lint.suppressions import NOQA_CODES, comments
+from gilsafe.lint.workers import Failure, IsolatedPool, run_deep
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # larger files are generated code; parsing them would stall a run
 # Below this many files to analyse, starting worker processes costs more than it saves.
@@ -49,6 +50,14 @@ def _rules() -> tuple[list[type[SyntaxRule]], list[type[Rule]]]:
     syntax = [rule for rule in ALL_RULES.values() if issubclass(rule, SyntaxRule)]
     project = [rule for rule in ALL_RULES.values() if not issubclass(rule, SyntaxRule) and rule.code != UNUSED_SUPPRESSION]
     return syntax, project
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container's or `taskset`'s share, not the machine's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def module_name_of(path: Path) -> tuple[str, bool]:
@@ -97,7 +106,8 @@ def lint_sources(files: Mapping[str, bytes | str], settings: Settings | None = N
     analyses = []
     for path, source in data.items():
         name, is_package = _memory_module_name(path, packages)
-        analyses.append(analyse_file(path, source, settings, syntax_rules, module_name=name, is_package=is_package, fix=fix))
+        analysis = run_deep(analyse_file, path, source, settings, syntax_rules, module_name=name, is_package=is_package, fix=fix)
+        analyses.append(_failed(Path(path), analysis) if isinstance(analysis, Failure) else analysis)
     return _finish(analyses, lambda _: settings, project_rules, data.get)
 
 
@@ -133,15 +143,40 @@ def _analyse_in_worker(job: tuple[Path, Settings, str, bool, bool]) -> FileAnaly
     return analyse_path(path, settings, module_name=name, is_package=is_package, fix=fix, cache=_worker_cache)
 
 
+_NOT_REGULAR = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
 def read_source(path: Path) -> bytes | FileError:
+    """A regular file's bytes, at most MAX_FILE_BYTES of them. Anything else (a FIFO would block
+    for ever, `/dev/zero` never ends) is one line saying what it is, checked before reading."""
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return FileError(name, f"skipped: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES / 1e6:.0f} MB limit for a source file")
-        return path.read_bytes()
+        # O_NONBLOCK: opening a FIFO with no writer must not block; it is refused just below.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as error:
         return FileError(name, f"cannot read: {error.strerror or error}")
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((words for test, words in _NOT_REGULAR if test(info.st_mode)), "not a regular file")
+            return FileError(name, f"skipped: {kind}, not a source file")
+        if info.st_size > MAX_FILE_BYTES:
+            return FileError(name, f"skipped: {info.st_size / 1e6:.1f} MB is over the {MAX_FILE_BYTES / 1e6:.0f} MB limit for a source file")
+        with os.fdopen(descriptor, "rb", closefd=False) as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)  # a file growing as we read stops at the limit too
+        if len(data) > MAX_FILE_BYTES:
+            return FileError(name, f"skipped: over the {MAX_FILE_BYTES / 1e6:.0f} MB limit for a source file")
+        return data
+    except OSError as error:
+        return FileError(name, f"cannot read: {error.strerror or error}")
+    finally:
+        os.close(descriptor)
+
+
+def _failed(path: Path, failure: Failure) -> FileAnalysis:
+    """A file whose analysis never came back (its worker died, or it ran out of time)."""
+    name = str(path)
+    return FileAnalysis(name, "", None, [Finding(name, 1, 1, ALWAYS_ON, f"gilsafe could not analyse this file: {failure.reason}", 1, 1)])
 
 
 def analyse_path(path: Path, settings: Settings, *, module_name: str, is_package: bool, fix: bool = False, cache: AnalysisCache | None = None) -> FileAnalysis:
@@ -205,17 +240,21 @@ def lint_paths(
                 if cached is not None:
                     analyses[index] = cached
     todo = [index for index in range(len(jobs_list)) if index not in analyses]
-    workers = max(1, min(jobs or os.cpu_count() or 1, 64))
+    workers = max(1, min(jobs or available_cores(), available_cores()))
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
-        chunk = max(1, len(todo) // (workers * 8))
         folder = str(cache_folder) if cache_folder is not None else None
-        with ProcessPoolExecutor(workers, initializer=_warm_worker, initargs=(folder,)) as pool:
-            for index, analysis in zip(todo, pool.map(_analyse_in_worker, [jobs_list[i] for i in todo], chunksize=chunk)):
-                analyses[index] = analysis
+        pool = IsolatedPool(workers, _analyse_in_worker, _warm_worker, (folder,))
+        for position, analysis in pool.map([jobs_list[i] for i in todo]):
+            index = todo[position]
+            analyses[index] = _failed(jobs_list[index][0], analysis) if isinstance(analysis, Failure) else analysis
     else:
         for index in todo:
             path, settings, name, is_package, _ = jobs_list[index]
-            analyses[index] = analyse_path(path, settings, module_name=name, is_package=is_package, fix=fix, cache=cache)
+            try:
+                analysis = run_deep(analyse_path, path, settings, module_name=name, is_package=is_package, fix=fix, cache=cache)
+            except Exception as error:  # analyse_path reports its own failures; this is the last guard
+                analysis = FileAnalysis(str(path), "", None, [internal_error(str(path), error)])
+            analyses[index] = _failed(path, analysis) if isinstance(analysis, Failure) else analysis
     settings_by_path = {str(path): settings for path, settings, *_ in jobs_list}
     _, project_rules = _rules()
 
@@ -247,7 +286,8 @@ def _finish(analyses: Sequence[FileAnalysis], settings_for, project_rules, read,
     """The project pass, placing, suppressions and per-file ignores, and one FileResult per file."""
     readable = [a for a in analyses if a.error is None]
     reports, link_errors = check_project(readable, settings_for, project_rules)
-    placed, place_errors = place(reports, read, known, learnt)
+    # Placing parses again the files with findings: deep ones need the deep stack there too.
+    placed, place_errors = run_deep(place, reports, read, known, learnt, time_limit=None)
     by_path: dict[str, list[Finding]] = {}
     for finding in placed:
         by_path.setdefault(finding.path, []).append(finding)
@@ -266,7 +306,7 @@ def _finish(analyses: Sequence[FileAnalysis], settings_for, project_rules, read,
         ignored = ignored_codes(analysis.path, settings)
         if ignored:
             findings = [f for f in findings if f.code == ALWAYS_ON or not any(f.code.startswith(c) for c in ignored)]
-        result = FileResult(analysis.path, sorted(findings), None, analysis.fixed_source, analysis.original_source)
+        result = FileResult(analysis.path, sorted(findings), None, analysis.fixed_source, analysis.original_source, analysis.resolved_by_fix)
         report.results.append(result)
     report.results.sort(key=lambda r: r.path)
     return report
@@ -288,14 +328,49 @@ def _internal_errors(results) -> bool:
     return any(f.code == ALWAYS_ON and "could not analyse" in f.message for r in results for f in r.findings)
 
 
-def write_fixes(results: Iterable[FileResult]) -> int:
-    """Write fixed files atomically; returns how many were written."""
-    written = 0
+@dataclass
+class FixesWritten:
+    written: int = 0
+    problems: list[FileError] = field(default_factory=list)  # one per file left as it was
+    unfixed: list[Finding] = field(default_factory=list)  # the findings those files still have
+
+
+def write_fixes(results: Iterable[FileResult]) -> FixesWritten:
+    """Write fixed files atomically, never losing a byte: a read-only file is left alone, and so
+    is a file whose content changed since it was read (an editor saved it meanwhile): the check is
+    made again just before the new content replaces the old. A file that cannot be written costs
+    only itself; its findings are handed back as unfixed."""
+    outcome = FixesWritten()
     for result in results:
-        if result.fixed_source is not None and result.fixed_source != result.original_source:
-            write_atomically(Path(result.path), result.fixed_source)
-            written += 1
-    return written
+        if result.fixed_source is None or result.fixed_source == result.original_source:
+            continue
+        path = Path(result.path)
+        problem = _cannot_fix(path, result.original_source)
+        if problem is None:
+            try:
+                write_atomically(path, result.fixed_source, still=lambda p=path, old=result.original_source: _cannot_fix(p, old) is None)
+            except ChangedMeanwhile:
+                problem = "not fixed: the file changed while gilsafe was fixing it"
+            except OSError as error:
+                problem = f"not fixed: cannot write it: {error.strerror or error}"
+        if problem is None:
+            outcome.written += 1
+        else:
+            outcome.problems.append(FileError(result.path, problem))
+            outcome.unfixed.extend(result.resolved_by_fix)
+    return outcome
+
+
+def _cannot_fix(path: Path, read_before: bytes | None) -> str | None:
+    try:
+        mode = path.stat().st_mode
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+            return "not fixed: the file is read-only"
+        if path.read_bytes() != read_before:
+            return "not fixed: the file changed while gilsafe was fixing it"
+    except OSError as error:
+        return f"not fixed: cannot read it again: {error.strerror or error}"
+    return None
 
 
 def unified_diff(result: FileResult) -> str:

@@ -28,7 +28,7 @@ class AnalysisCache:
     """One small pickle per key; best effort: a cache that cannot be read or written is no cache."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder) / "v3"
+        self.folder = Path(folder) / "v4"
 
     def _file(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pickle"

@@ -98,7 +98,7 @@ def discover(paths: Iterable[str], exclude: Sequence[str] = (), exclude_root: Pa
         except OSError as error:
             found.errors.append(FileError(raw, error.strerror or str(error)))
             continue
-        if path.is_file():
+        if not path.is_dir():  # a file, or a FIFO or device named on purpose: reading says which
             if path not in seen:
                 seen.add(path)
                 found.files.append(path)

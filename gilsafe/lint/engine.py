@@ -26,7 +26,7 @@ from gilsafe import __version__
 from gilsafe.lint.config import ALWAYS_ON, Settings
 from gilsafe.lint.findings import ChainLink, FileError, Finding, Fix, ThreadEntry
 from gilsafe.lint.rule import BOTH, FREE_THREADED, UNDER_GIL, Quote, Report, Rule, SyntaxRule
-from gilsafe.lint.source import SourceError, decode, encoding_of, parse
+from gilsafe.lint.source import SourceError, check_nesting, decode, encoding_of, parse
 from gilsafe.lint.summaries.base import ModuleAnalysis
 from gilsafe.lint.summaries.bindings import Bindings
 from gilsafe.lint.summaries.module import ModuleSummary, summarize_analysis
@@ -50,6 +50,7 @@ class FileAnalysis:
     suppressions: Suppressions | None = None
     fixed_source: bytes | None = None
     original_source: bytes | None = None
+    resolved_by_fix: list[Finding] = field(default_factory=list)  # what `fixed_source` fixes
     error: FileError | None = None  # could not be read at all
 
 
@@ -85,6 +86,7 @@ def analyse_file(
     digest = digest_of(source)
     try:
         text = decode(source)
+        check_nesting(source, text, path)
         tree = parse(text, path)
     except SourceError as error:
         return FileAnalysis(path, digest, None, [source_failure(path, error)])
@@ -130,16 +132,17 @@ def _run_syntax_rules(result: FileAnalysis, tree: cst.Module, analysis: ModuleAn
                 if found.replacement is not None:
                     replacements[finding] = (found.node, found.replacement)
     if fix and replacements:
-        chosen = {
-            node: replacement
-            for finding, (node, replacement) in replacements.items()
+        applied = [
+            finding for finding in replacements
             if not _suppressed(finding, result.suppressions) and not _ignored_for_file(finding, settings)
-        }
-        if chosen:
-            fixed = tree.visit(_Replace(chosen)).code
+        ]
+        if applied:
+            fixed = tree.visit(_Replace(dict(replacements[finding] for finding in applied))).code
             result.fixed_source = fixed.encode(encoding_of(source))
             result.original_source = source
-            result.findings = [f for f in result.findings if f not in replacements or f.fix is None]
+            # Reported again only if the fix cannot be written (a read-only file, say).
+            result.resolved_by_fix = applied
+            result.findings = [f for f in result.findings if f not in set(applied)]
 
 
 class _Replace(cst.CSTTransformer):

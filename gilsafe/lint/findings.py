@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 
 
@@ -54,21 +55,21 @@ class Finding:
     chain: tuple[ChainLink, ...] = field(default=(), compare=False)
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        data["entry"] = asdict(self.entry) if self.entry else None
+        data = _portable(asdict(self))
+        data["entry"] = _portable(asdict(self.entry)) if self.entry else None
         data["fix"] = asdict(self.fix) if self.fix else None
-        data["chain"] = [asdict(link) for link in self.chain]
+        data["chain"] = [_portable(asdict(link)) for link in self.chain]
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> Finding:
-        data = dict(data)
+        data = _native(data)
         entry, fix, chain = data.pop("entry"), data.pop("fix"), data.pop("chain", [])
         return cls(
             **data,
-            entry=ThreadEntry(**entry) if entry else None,
+            entry=ThreadEntry(**_native(entry)) if entry else None,
             fix=Fix(**fix) if fix else None,
-            chain=tuple(ChainLink(**link) for link in chain),
+            chain=tuple(ChainLink(**_native(link)) for link in chain),
         )
 
     @property
@@ -99,3 +100,25 @@ class FileResult:
     error: FileError | None = None
     fixed_source: bytes | None = None  # only when fixes were asked for and some applied
     original_source: bytes | None = None
+    resolved_by_fix: list[Finding] = field(default_factory=list)  # what writing `fixed_source` fixes
+
+
+def _portable(data: dict) -> dict:
+    """JSON must be valid Unicode, but a file name need not be (`caf\\xe9.py` on a UTF-8 system
+    arrives as a lone surrogate). Such a path is written readable, with its exact bytes beside it
+    in `path_bytes` (hex), which `_native` turns back into the name Python uses."""
+    path = data.get("path", "")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = os.fsencode(path)
+        data = dict(data, path=raw.decode("utf-8", "backslashreplace"), path_bytes=raw.hex())
+    return data
+
+
+def _native(data: dict) -> dict:
+    data = dict(data)
+    raw = data.pop("path_bytes", None)
+    if raw is not None:
+        data["path"] = os.fsdecode(bytes.fromhex(raw))
+    return data

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import PurePath
+from urllib.parse import quote
 
 from gilsafe import __version__
 from gilsafe.lint.config import ALWAYS_ON
@@ -38,6 +40,12 @@ def _rule_descriptor(code: str) -> dict:
     }
 
 
+def _uri(path: str) -> str:
+    """A relative URI reference, as SARIF wants: the name's exact bytes, percent-encoded where a
+    URI may not hold them (spaces, non-ASCII, bytes that are not UTF-8)."""
+    return quote(os.fsencode(PurePath(path).as_posix()), safe="/")
+
+
 def format_sarif(findings: Sequence[Finding]) -> str:
     codes = sorted({*ALL_RULES, ALWAYS_ON})
     index = {code: i for i, code in enumerate(codes)}
@@ -51,7 +59,7 @@ def format_sarif(findings: Sequence[Finding]) -> str:
             "ruleIndex": index[f.code],
             "level": "error" if f.code == ALWAYS_ON else "warning",
             "message": {"text": f.full_message},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": PurePath(f.path).as_posix()}, "region": region}}],
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(f.path)}, "region": region}}],
         }
         if f.entry is not None:
             result["properties"] = {"threadEntry": f.entry.description, "threadEntryLine": f.entry.line}

@@ -6,6 +6,7 @@ import ast
 import io
 import tokenize
 import warnings
+from itertools import accumulate
 
 import libcst as cst
 
@@ -33,6 +34,32 @@ def decode(source: bytes) -> str:
     except UnicodeDecodeError as error:
         line = source[: error.start].count(b"\n") + 1
         raise SourceError(f"cannot decode as {encoding}: byte 0x{source[error.start]:02x} is invalid", line) from None
+
+
+# CPython's tokenizer refuses brackets nested deeper than this (its MAXLEVEL); LibCST's native
+# parser has no such check and overflows its stack a few thousand levels down (exit 139).
+MAX_BRACKET_NESTING = 200
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"()[]{}")
+_DEPTH_STEP = [1 if byte in b"([{" else -1 if byte in b")]}" else 0 for byte in range(256)]
+
+
+def bracket_nesting(source: bytes) -> int:
+    """How deep brackets nest, counting those in strings and comments too (an estimate, exact
+    for code): cheap enough to run before every parse."""
+    brackets = source.translate(None, _NOT_BRACKETS)
+    if len(brackets) <= MAX_BRACKET_NESTING:
+        return len(brackets)  # fewer brackets than the limit cannot nest past it
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets), initial=0))
+
+
+def check_nesting(source: bytes, text: str, path: str) -> None:
+    """Raise CPython's own syntax error for brackets nested past its limit, before LibCST sees them.
+    Brackets that only look deep (inside strings) pass: CPython parses the file."""
+    depth = bracket_nesting(source)
+    if depth > MAX_BRACKET_NESTING:
+        error = python_syntax_error(text, path)
+        if error is not None:
+            raise SourceError(f"{error} (brackets nested {depth:,} deep; Python allows {MAX_BRACKET_NESTING})", error.line, error.column)
 
 
 def encoding_of(source: bytes) -> str:
