@@ -34,3 +34,19 @@ def write_atomically(path: Path, data: bytes, still: Callable[[], bool] | None =
         except FileNotFoundError:
             pass
         raise
+
+
+def check_writable(path: Path, flag: str) -> None:
+    """Fail now, in one line, if `path` could not be written atomically (a temporary file beside
+    it): checked before long work whose results go there, so that they are never lost to a typo."""
+    from gilsafe.errors import UsageError
+
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a folder")
+    try:
+        handle, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise UsageError(f"{flag} {path}: cannot write there: {error.strerror or error}") from None
+    os.close(handle)
+    os.unlink(probe)

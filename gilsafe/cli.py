@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,16 @@ def _positive_int(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: give a number of 1 or more")
     return number
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0")
+    return seconds
 
 
 def _sizes(text: str) -> tuple[float, ...]:
@@ -88,10 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("callable", help="dotted name: numpy.add, numpy.ndarray.sum, time.sleep, pkg.mod:func")
     probe.add_argument("--sizes", type=_sizes, default=(10, 1000, 1_000_000), help="comma-separated sizes (default 10,1000,1000000)")
     probe.add_argument("--dtype", default="float64", help="element type of the array arguments (default float64)")
-    probe.add_argument("--arguments", type=int, default=None, metavar="N", help="how many array arguments (default: a ufunc's nin, else 1)")
+    probe.add_argument("--arguments", type=_positive_int, default=None, metavar="N", help="how many array arguments (default: a ufunc's nin, else 1)")
     probe.add_argument("--device", default="cpu", help="where torch makes its tensors: cpu or cuda (CuPy is always on the GPU)")
     probe.add_argument("--scalar", action="store_true", help="pass the size itself as the only argument (e.g. time.sleep)")
-    probe.add_argument("--seconds", type=float, default=0.2, help="time spent probing each size (default 0.2)")
+    probe.add_argument("--seconds", type=_positive_seconds, default=0.2, help="time spent probing each size (default 0.2)")
     probe.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the rows as JSON (atomically)")
 
     from gilsafe.stress.cli import add_stress_parser
@@ -210,8 +221,10 @@ def run_probe(args: argparse.Namespace) -> int:
     import json
 
     from gilsafe import probe
-    from gilsafe.atomic import write_atomically
+    from gilsafe.atomic import check_writable, write_atomically
 
+    if args.json is not None:
+        check_writable(args.json, "--json")  # before probing: the work is never lost to a bad path
     try:
         rows = probe.probe_sizes(args.callable, args.sizes, dtype=args.dtype, arguments=args.arguments, scalar=args.scalar, seconds=args.seconds, device=args.device)
     except (ImportError, AttributeError) as error:
@@ -229,7 +242,10 @@ def run_probe(args: argparse.Namespace) -> int:
             "gil_enabled": probe.gil_is_enabled(),
             "rows": [row.as_dict() for row in rows],
         }
-        write_atomically(args.json, (json.dumps(document, indent=2) + "\n").encode())
+        try:
+            write_atomically(args.json, (json.dumps(document, indent=2) + "\n").encode())
+        except OSError as error:
+            raise GilsafeError(f"--json {args.json}: cannot write: {error.strerror or error} (the rows are printed above)") from None
     return EXIT_CLEAN
 
 

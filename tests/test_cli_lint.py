@@ -392,3 +392,13 @@ def test_annotations_cost_nothing_at_run_time():
 
     assert gilsafe.thread_confined(f) is f
     assert gilsafe.requires_lock("_lock")(f) is f
+
+
+def test_probe_checks_its_json_destination_and_options_first(tmp_path, capsys):
+    code = main(["probe", "time.sleep", "--scalar", "--sizes", "0", "--json", str(tmp_path / "no" / "such" / "r.json")])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.startswith("gilsafe: error: --json") and "cannot write there" in err
+    for bad in (["--seconds", "0"], ["--seconds", "nan"], ["--arguments", "0"]):
+        code = main(["probe", "time.sleep", *bad])
+        _, err = capsys.readouterr()
+        assert code == 2 and len(err.splitlines()) == 1, bad

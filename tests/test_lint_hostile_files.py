@@ -309,3 +309,37 @@ def test_jobs_beyond_the_cores_start_no_more_workers(monkeypatch, tmp_path):
         (tmp_path / f"m{i}.py").write_text("x = 1\n")
     api.lint_paths([str(tmp_path)], jobs=1000)
     assert started == [api.available_cores()] or (api.available_cores() == 1 and started == [])
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_battery_every_hostile_file_at_once_and_every_good_finding_kept(tmp_path, monkeypatch, capsys, jobs):
+    monkeypatch.chdir(tmp_path)
+    for i in range(20):
+        (tmp_path / f"good{i:02d}.py").write_text(RACY)
+    (tmp_path / "deep.py").write_text(deep_brackets(5_000))
+    (tmp_path / "chain.py").write_text(elif_chain(600))
+    (tmp_path / "huge.py").write_bytes(b"x = 1\n" * 1_000_000)
+    (tmp_path / "binary.py").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "latin.py").write_bytes(b"x = '\xe9'\n")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo.py")
+    if Path("/dev/zero").exists():
+        os.symlink("/dev/zero", tmp_path / "zero.py")
+    if sys.platform == "linux":
+        (tmp_path / os.fsdecode(b"caf\xe9.py")).write_text("x = 1\n")
+    code, out, err = lint(capsys, ".", "--jobs", jobs, "--format", "json")
+    import json
+
+    findings = json.loads(out)
+    good = [f for f in findings if f["path"].startswith("good") and f["code"] == "GS101"]
+    assert len(good) == 20, "every good file's finding is still reported"
+    by_file = {f["path"]: f for f in findings if f["code"] == "GS000"}
+    assert set(by_file) == {"deep.py", "binary.py", "latin.py"}, by_file
+    assert [f["line"] for f in findings if f["path"] == "chain.py"] == [len(elif_chain(600).splitlines()) - 2]
+    errors = err.splitlines()
+    assert any(line.startswith("huge.py: error: skipped:") for line in errors)
+    if hasattr(os, "mkfifo"):
+        assert "fifo.py: error: skipped: a named pipe (FIFO), not a source file" in errors
+    if Path("/dev/zero").exists():
+        assert "zero.py: error: skipped: a character device, not a source file" in errors
+    assert "Traceback" not in err and code == 1

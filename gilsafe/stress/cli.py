@@ -8,9 +8,9 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
+from gilsafe.atomic import check_writable
 from gilsafe.errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -103,7 +103,7 @@ def run_stress(args: argparse.Namespace) -> int:
     from gilsafe.stress.runner import Budget, Run, plan, results_document, run_all, run_on_cluster, user_target_cells
 
     if args.json is not None:
-        _check_writable(args.json)  # before any cell runs: a run is never lost to a bad --json path
+        check_writable(args.json, "--json")  # before any cell runs: a run is never lost to a bad --json path
     backends = list(BACKENDS) if args.backend == ["all"] else args.backend
     unknown = [b for b in backends if b not in BACKENDS]
     if unknown:
@@ -183,18 +183,6 @@ def run_stress(args: argparse.Namespace) -> int:
     if merged.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if any(r.failed for r in merged.results) else EXIT_OK
-
-
-def _check_writable(path: Path) -> None:
-    """Fail now, in one line, if `--json` could not be written atomically next to `path`."""
-    if path.is_dir():
-        raise UsageError(f"--json {path}: is a folder")
-    try:
-        handle, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise UsageError(f"--json {path}: cannot write there: {error.strerror or error}") from None
-    os.close(handle)
-    os.unlink(probe)
 
 
 def _write_results(path: Path, document: dict) -> str | None:
