@@ -149,9 +149,32 @@ class _Replace(cst.CSTTransformer):
     def __init__(self, replacements: dict) -> None:
         super().__init__()
         self.replacements = replacements
+        self.replaced: dict[cst.CSTNode, cst.CSTNode] = {}  # original node -> what it became
 
     def on_leave(self, original_node, updated_node):
-        return self.replacements.get(original_node, updated_node)
+        replacement = self.replacements.get(original_node)
+        if replacement is None:
+            result = updated_node
+        elif updated_node is original_node:
+            result = replacement
+        else:
+            # A fix inside a fix (`jit(jit(f, forceobj=True), forceobj=True)`): the outer
+            # replacement was built from the original node, so put the inner fixes into it.
+            result = replacement.visit(_Swap(self.replaced))
+        if result is not original_node:
+            self.replaced[original_node] = result
+        return result
+
+
+class _Swap(cst.CSTTransformer):
+    """Puts in the nodes another pass already replaced, found by identity."""
+
+    def __init__(self, replaced: dict) -> None:
+        super().__init__()
+        self.replaced = replaced
+
+    def on_leave(self, original_node, updated_node):
+        return self.replaced.get(original_node, updated_node)
 
 
 # -- 2. the project ----------------------------------------------------------------------------------

@@ -51,6 +51,13 @@ class Kind(enum.Enum):
 
     __hash__ = object.__hash__
 
+    def __lt__(self, other: object) -> bool:
+        # Keys are sorted (the locks a message lists, the first of a discipline's locks), and the
+        # tuples compare their kinds first: without an order, two kinds of lock raise TypeError.
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.value < other.value
+
 
 class StateKind(Kind):
     GLOBAL = "global"  # owner: module name; name: the global

@@ -110,6 +110,20 @@ class Locks(Summary):
                 if lock is not None and statement.orelse is None and always_leaves(statement.body):
                     self.candidates.add(lock)
                     held.add(lock)
+            if isinstance(statement, cst.Try) and statement.finalbody is not None:
+                # `L.acquire()`, then `try: ... finally: L.release()`: the statements after the try run without L.
+                held -= self._released_in(statement.finalbody.body.body)
+
+    def _released_in(self, body: Sequence[cst.CSTNode]) -> set[LockId]:
+        """The locks a block releases with a statement of its own (`L.release()`)."""
+        released = set()
+        for statement in body:
+            call = _lone_call(statement)
+            if call is not None and isinstance(call.func, cst.Attribute) and call.func.attr.value == "release":
+                lock = self._lock_expr(call.func.value)
+                if lock is not None:
+                    released.add(lock)
+        return released
 
     def _read_annotations(self) -> None:
         syntax = self.syntax
