@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gilsafe.lint.api import lint_paths  # noqa: E402
+from gilsafe.lint.api import OVER_TIME_LIMIT, lint_paths  # noqa: E402
 from gilsafe.lint.findings import Finding  # noqa: E402
 
 HERE = Path(__file__).resolve().parent / "realworld"
@@ -67,6 +67,7 @@ class Linted:
     seconds: float
     files: int
     internal_errors: list[Finding]
+    over_time: list[Finding]  # files cut by the per-file time limit (huge generated files)
 
 
 # The settings every tree is linted with; `--preview` adds the lower-confidence evidence.
@@ -82,7 +83,8 @@ def lint_tree(root: Path, package: Path, jobs: int) -> Linted:
         relative = str(Path(finding.path).relative_to(root))
         findings.append(Finding(relative, finding.line, finding.column, finding.code, finding.message, finding.end_line, finding.end_column, finding.entry, None, finding.chain))
     errors = [f for f in findings if f.code == "GS000" and "could not analyse" in f.message]
-    return Linted(findings, seconds, len(report.results), errors)
+    over_time = [f for f in findings if f.code == "GS000" and f.message.endswith(OVER_TIME_LIMIT)]
+    return Linted(findings, seconds, len(report.results), errors, over_time)
 
 
 def overlaps(finding: Finding, path: str, lines: list[int]) -> bool:
@@ -108,7 +110,8 @@ def run_bugs(checkouts: Path, halves: set[str], jobs: int, show: bool) -> list[s
         totals[half]["errors"] += len(old.internal_errors) + len(new.internal_errors)
         totals[half]["seconds"] += old.seconds + new.seconds
         codes = ",".join(sorted({f.code for f in hits})) or "-"
-        rows.append(f"{bug['id']:<18} {half:<8} {'found' if hits else 'missed':<7} {codes:<12} {'quiet' if not still else 'still':<6} {old.files:>5} files {old.seconds:6.1f}s  errors {len(old.internal_errors) + len(new.internal_errors)}")
+        rows.append(f"{bug['id']:<18} {half:<8} {'found' if hits else 'missed':<7} {codes:<12} {'quiet' if not still else 'still':<6} {old.files:>5} files {old.seconds:6.1f}s  errors {len(old.internal_errors) + len(new.internal_errors)}"
+                    + (f"  (cut by the time limit: {', '.join(sorted({f.path for f in old.over_time + new.over_time}))})" if old.over_time or new.over_time else ""))
         if show and hits:
             for f in hits:
                 rows.append(f"    {f.path}:{f.line} {f.code} {f.full_message[:220]}")

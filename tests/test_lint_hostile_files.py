@@ -147,14 +147,14 @@ def test_pool_reports_each_dead_or_stuck_job_and_finishes_the_rest():
     assert [results[i] for i in (0, 2, 4, 8)] == ["A", "B", "C", "D"]
     assert results[7] == 20_000, "a worker runs jobs with a deep stack"
     assert isinstance(results[1], Failure) and "died while analysing it (killed by SIGSEGV)" in results[1].reason
-    assert results[3] == Failure("skipped: analysis took over 3 s")
+    assert results[3] == Failure("skipped: analysis took over 3 s", over_limit=True)
     assert isinstance(results[5], Failure) and "MemoryError" in results[5].reason
     assert results[6] == Failure("internal error ValueError: broken on purpose")
 
 
 def test_run_deep_gives_up_on_a_stuck_call_and_raises_what_the_call_raised():
     assert run_deep(_job, "deep") == 20_000
-    assert run_deep(time.sleep, 5, time_limit=0.2) == Failure("skipped: analysis took over 0.2 s")
+    assert run_deep(time.sleep, 5, time_limit=0.2) == Failure("skipped: analysis took over 0.2 s", over_limit=True)
     with pytest.raises(ValueError, match="broken on purpose"):
         run_deep(_job, "raise")
     assert sys.getrecursionlimit() < 20_000, "the raised limit is put back"
@@ -343,3 +343,28 @@ def test_battery_every_hostile_file_at_once_and_every_good_finding_kept(tmp_path
     if Path("/dev/zero").exists():
         assert "zero.py: error: skipped: a character device, not a source file" in errors
     assert "Traceback" not in err and code == 1
+
+
+def test_a_file_over_the_time_limit_is_a_skip_not_an_internal_error(tmp_path, monkeypatch, capsys):
+    """A 1.5 MB generated test file in sympy takes LibCST ~50 s to parse: the limit says so in
+    words that do not call it a fault, and the run is not cached (a quieter machine may finish it)."""
+    import gilsafe.lint.api as api
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "racy.py").write_text(RACY)
+    (tmp_path / "slow.py").write_text("x = 1\n")
+    original = api.analyse_path
+
+    def slow_for_one(path, *args, **kwargs):
+        if Path(path).name == "slow.py":
+            time.sleep(5)
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(api, "analyse_path", slow_for_one)
+    monkeypatch.setattr(api, "run_deep", lambda *a, **k: run_deep(*a, **{**k, "time_limit": 0.5}) if a[0] is slow_for_one else run_deep(*a, **k))
+    code = main(["lint", "--cache-dir", str(tmp_path / "cache"), "."])
+    out, _ = capsys.readouterr()
+    [slow] = [line for line in out.splitlines() if line.startswith("slow.py")]
+    assert slow == f"slow.py:1:1: GS000 skipped: analysis took over 0.5 s {api.OVER_TIME_LIMIT}"
+    assert "could not analyse" not in slow and GOOD_FINDING in out and code == 1
+    assert not list((tmp_path / "cache").glob("v*/results/*")), "a run with a file cut by time is not cached"

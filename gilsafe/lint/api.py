@@ -173,10 +173,15 @@ def read_source(path: Path) -> bytes | FileError:
         os.close(descriptor)
 
 
+OVER_TIME_LIMIT = "(a limit on each file's analysis; nothing else in it was checked)"
+
+
 def _failed(path: Path, failure: Failure) -> FileAnalysis:
-    """A file whose analysis never came back (its worker died, or it ran out of time)."""
+    """A file whose analysis never came back: its worker died (a fault, worded as an internal
+    error), or it ran past the time limit (a huge generated file, say: worded as a skip)."""
     name = str(path)
-    return FileAnalysis(name, "", None, [Finding(name, 1, 1, ALWAYS_ON, f"gilsafe could not analyse this file: {failure.reason}", 1, 1)])
+    message = f"{failure.reason} {OVER_TIME_LIMIT}" if failure.over_limit else f"gilsafe could not analyse this file: {failure.reason}"
+    return FileAnalysis(name, "", None, [Finding(name, 1, 1, ALWAYS_ON, message, 1, 1)])
 
 
 def analyse_path(path: Path, settings: Settings, *, module_name: str, is_package: bool, fix: bool = False, cache: AnalysisCache | None = None) -> FileAnalysis:
@@ -324,8 +329,9 @@ def _no_gc():
 
 
 def _internal_errors(results) -> bool:
-    """A bug in gilsafe is not remembered: the next run tries again."""
-    return any(f.code == ALWAYS_ON and "could not analyse" in f.message for r in results for f in r.findings)
+    """A bug in gilsafe, or a file cut by the time limit (which depends on the machine's load), is
+    not remembered: the next run tries again."""
+    return any(f.code == ALWAYS_ON and ("could not analyse" in f.message or f.message.endswith(OVER_TIME_LIMIT)) for r in results for f in r.findings)
 
 
 @dataclass

@@ -45,9 +45,11 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 @dataclass(frozen=True)
 class Failure:
-    """A file whose analysis did not come back: why, in words for a GS000 line."""
+    """A file whose analysis did not come back: why, in words for a GS000 line. `over_limit`: it
+    ran past the time limit (a big file, not a fault in gilsafe or in the file)."""
 
     reason: str
+    over_limit: bool = False
 
 
 # -- deep stacks -----------------------------------------------------------------------------------
@@ -94,7 +96,7 @@ def run_deep(function: Callable[..., Any], *arguments: Any, time_limit: float | 
     finally:
         _restore_recursion_limit()
     if not outcome:
-        return Failure(f"skipped: analysis took over {time_limit:g} s")
+        return Failure(f"skipped: analysis took over {time_limit:g} s", over_limit=True)
     ok, value = outcome[0]
     if not ok:
         raise value
@@ -282,7 +284,7 @@ class IsolatedPool:
                 index = worker.job
                 self._retire(worker)
                 self._start()
-                yield index, Failure(f"skipped: analysis took over {self._time_limit:g} s")
+                yield index, Failure(f"skipped: analysis took over {self._time_limit:g} s", over_limit=True)
 
     def close(self) -> None:
         for worker in list(self._workers):
