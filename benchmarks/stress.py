@@ -41,7 +41,7 @@ def _cell(value, fmt):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--size", type=int, default=8_000_000, help="shots per cell (pure Python: at most 2e6)")
+    parser.add_argument("--size", type=int, default=None, help="shots per cell (default: calibrated to 0.15 s a run; pure Python: at most 2e6)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     threads = [int(t) for t in args.threads.split(",")]

@@ -300,7 +300,7 @@ class StressDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         from gilsafe.stress.experiments import EXPERIMENTS
-        from gilsafe.stress.report import timing_line
+        from gilsafe.stress.report import row_timing_line
 
         folder = Path(self.env.doc2path(self.env.docname)).parent
         source = (folder / self.arguments[0]).resolve()
@@ -333,7 +333,7 @@ class StressDirective(SphinxDirective):
             table_rows = []
             for row in rows:
                 detail = row["detail"].splitlines()[0] if row["detail"] else ""
-                table_rows.append([f"{row['backend']}/{row['variant']}", str(row["threads"]), row["status"], timing_line(row.get("timings", {})) or detail])
+                table_rows.append([f"{row['backend']}/{row['variant']}", str(row["threads"]), row["status"], row_timing_line(row) or detail])
             out.append(table(["backend/variant", "threads", "status", "timings or detail"], table_rows))
             for row in rows:
                 if row.get("outcomes"):
@@ -359,7 +359,7 @@ class ExperimentDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         from gilsafe.stress.experiments import EXPERIMENTS
-        from gilsafe.stress.report import timing_line
+        from gilsafe.stress.report import row_timing_line
 
         spec = EXPERIMENTS.get(self.arguments[0].upper())
         if spec is None:
@@ -386,7 +386,7 @@ class ExperimentDirective(SphinxDirective):
             out.append(
                 table(
                     ["backend/variant", "threads", "status", "measured"],
-                    [[f"{r['backend']}/{r['variant']}", str(r["threads"]), r["status"], timing_line(r.get("timings", {})) or (r["detail"].splitlines() or [""])[0]] for r in rows],
+                    [[f"{r['backend']}/{r['variant']}", str(r["threads"]), r["status"], row_timing_line(r) or (r["detail"].splitlines() or [""])[0]] for r in rows],
                 )
             )
         return out

@@ -69,6 +69,13 @@ def test_speed_experiments_across_backends_and_threads(stress, tmp_path):
     for row in rows:
         assert row["status"] == "ok", row["detail"]
         assert row["timings"]["ideal"] == min(row["threads"], os.cpu_count())
+        # Five interleaved rounds by default: the median reported, its range kept, the machine recorded.
+        assert row["stability"]["repeats"] == row["stability"]["repeats_planned"] == 5
+        efficiency = row["spreads"]["efficiency"]
+        assert efficiency["samples"] == 5 and efficiency["low"] <= row["timings"]["efficiency"] == efficiency["median"] <= efficiency["high"]
+        assert row["conditions"]["load_average_start"] is not None and row["conditions"]["usable_cores"] == os.cpu_count()
+        assert (row["conditions"]["distinct_cores"] is None) == (row["threads"] == 1)
+    validate(json.loads(out.read_text()))
     assert "vs 1 thread" in result.stdout
 
 
@@ -160,6 +167,34 @@ def test_compare(stress, tmp_path):
     result = stress("--compare", a, b)
     assert result.returncode == 0
     assert result.stdout == "E2 python/talk threads=2: g != 0 0.0% -> 30.0%; g == 0 100.0% -> 70.0%\n"
+
+
+def test_compare_says_no_significant_change_within_the_spread(stress, tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    base = {"experiment": "E4", "backend": "numba", "variant": "tuned", "threads": 2, "status": "ok", "detail": "", "outcomes": []}
+
+    def row(low, median, high):
+        return dict(base, timings={"efficiency": median}, spreads={"efficiency": {"median": median, "low": low, "high": high, "samples": 5}})
+
+    a.write_text(json.dumps({"results": [row(0.52, 0.70, 0.82), dict(row(0.90, 0.92, 0.94), variant="talk")]}))
+    b.write_text(json.dumps({"results": [row(0.60, 0.79, 0.95), dict(row(0.97, 0.98, 0.99), variant="talk")]}))
+    result = stress("--compare", a, b)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "E4 numba/talk threads=2: efficiency 0.92 -> 0.98 (1.07x)\n"
+        "E4 numba/tuned threads=2: efficiency 0.7 -> 0.79 (no significant change)\n"
+    )
+
+
+def test_time_budget_cuts_repeats_and_says_how_many_ran(stress, tmp_path):
+    pytest.importorskip("gilsafe.kernels._cext")
+    out = tmp_path / "r.json"
+    result = stress("--experiment", "E4", "--backend", "cext", "--variant", "tuned", "--threads", "2", "--repeats", "1000", "--time-budget", "12", "--json", out)
+    assert result.returncode == 0, result.stderr
+    row = json.loads(out.read_text())["results"][0]
+    ran = row["stability"]["repeats"]
+    assert 1 <= ran < 1000 and row["stability"]["repeats_planned"] == 1000
+    assert f"time budget: {ran} of 1000 repeats ran" in result.stdout
 
 
 def test_other_interpreter_runs_and_labels_results(stress, tmp_path):

@@ -7,8 +7,9 @@ from gilsafe.stress import experiments as ex
 from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, INTERESTING, Cell, Outcome, OutcomeTally, Result
 
 
-def cell(experiment, backend, variant, threads=2, trials=3, size=None, seconds=30.0):
-    return Cell(experiment, backend, variant, threads, trials, size, seconds)
+def cell(experiment, backend, variant, threads=2, trials=3, size=None, seconds=30.0, repeats=2, min_time=0.01):
+    # Short calibrated runs: these tests check each experiment's logic, not its speed.
+    return Cell(experiment, backend, variant, threads, trials, size, seconds, repeats=repeats, min_time=min_time)
 
 
 def test_run_together_starts_behind_a_barrier_and_returns_results():

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gilsafe.atomic import check_writable
 from gilsafe.errors import UsageError
+from gilsafe.stress.stability import DEFAULT_MIN_TIME, DEFAULT_REPEATS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -68,7 +69,15 @@ def add_stress_parser(commands) -> None:
     stress.add_argument("--experiment", type=_names, default=None, help="E1..E13, comma-separated (default: all)")
     stress.add_argument("--variant", type=_names, default=None, help="only these variants (as --list names them)")
     stress.add_argument("--trials", type=positive_int, default=100, help="trials per race/count cell (default 100)")
-    stress.add_argument("--size", type=positive_int, default=None, help="problem size n (default: each experiment's own)")
+    stress.add_argument("--size", type=positive_int, default=None, help="problem size n (default: each experiment's own, or calibrated to --min-time)")
+    stress.add_argument(
+        "--repeats", type=positive_int, default=DEFAULT_REPEATS,
+        help=f"timed rounds per speed cell, 1 thread and N threads interleaved; figures are their median (default {DEFAULT_REPEATS})",
+    )
+    stress.add_argument(
+        "--min-time", type=positive_seconds, default=DEFAULT_MIN_TIME, metavar="SECONDS",
+        help=f"calibrate each timed run to at least this much work per thread (default {DEFAULT_MIN_TIME}; --size overrides)",
+    )
     stress.add_argument("--time-budget", type=positive_seconds, default=None, metavar="SECONDS", help="the whole run stays inside it")
     stress.add_argument("--cell-timeout", type=positive_seconds, default=300.0, metavar="SECONDS", help="a cell running longer is a hang")
     stress.add_argument("--json", type=Path, default=None, metavar="FILE", help="write the results here (atomically)")
@@ -147,7 +156,7 @@ def run_stress(args: argparse.Namespace) -> int:
             target = {"func": args.target, "setup": args.setup, "check": args.check, "cwd": os.getcwd()}
             cells = user_target_cells(target, args.threads, args.trials)
         else:
-            cells = plan(experiments, backends, args.threads, args.trials, args.size, args.variant)
+            cells = plan(experiments, backends, args.threads, args.trials, args.size, args.variant, args.repeats, args.min_time)
             if not cells:
                 raise UsageError("no experiment applies to the chosen backends (see --list)")
         if args.scheduler:

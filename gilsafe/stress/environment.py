@@ -104,3 +104,41 @@ def _imported_facts() -> dict:
     except Exception:
         pass
     return facts
+
+
+# -- what the machine is doing: read at each cell, not once per run ---------------------------------
+
+
+def load_average() -> float | None:
+    """The 1-minute load average; None where the system does not say."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def cpu_governor() -> str | None:
+    """The CPU frequency governor ("performance", "powersave", ...) where /sys shows it; several: joined."""
+    from pathlib import Path
+
+    found = set()
+    for path in Path("/sys/devices/system/cpu").glob("cpu[0-9]*/cpufreq/scaling_governor"):
+        try:
+            found.add(path.read_text().strip())
+        except OSError:
+            continue
+    return ",".join(sorted(found)) or None
+
+
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds every process on the machine has spent busy since boot (Linux /proc/stat), steal included."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    ticks = [int(value) for value in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")

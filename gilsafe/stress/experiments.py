@@ -19,16 +19,19 @@ from gilsafe.stress import accelerators
 from gilsafe.stress.harness import (  # noqa: F401  (run_together and usable_cores are used by the tests too)
     Experiment,
     Observation,
+    OtherLoad,
+    ThreadPlacement,
     Unavailable,
     best_time,
-    python_ns_per_shot,
+    on_distinct_cores,
     run_together,
-    time_pi_kernel,
+    seconds_of,
     trials_note,
     trials_until,
     usable_cores,
 )
 from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, INTERESTING, Cell
+from gilsafe.stress.stability import CellConditions, calibrated_size, min_time_within, repeat_rounds, spreads_of
 
 
 # -- E1: series vs threads vs processes ------------------------------------------------------------
@@ -240,28 +243,78 @@ PI_KERNELS = {
     "rand_r": "pi_hits",
     "random": "pi_hits_shared_rng",
 }
+
+
 def _kernel(backend: str, variant: str) -> Callable[[int, int], int]:
     module = load(backend)
     return getattr(module, PI_KERNELS[variant])
 
 
-def _shots(cell: Cell, default: int) -> int:
-    n = cell.size or default
-    return min(n, 2_000_000) if cell.backend == "python" else n
+def _given_shots(cell: Cell, size: int) -> int:
+    """--size as given; pure Python, ~100x slower per shot, at most 2e6."""
+    return min(size, 2_000_000) if cell.backend == "python" else size
+
+
+def _python_baseline(cell: Cell) -> Callable[[int, int], int] | None:
+    """The pure-Python kernel every "vs python" divides by; None when the cell is that kernel."""
+    return None if (cell.backend, cell.variant) == ("python", "talk") else load("python").pi_hits
+
+
+def _machine_conditions(other_load: OtherLoad, placements: list[list[ThreadPlacement]], threads: int) -> CellConditions:
+    return CellConditions(
+        usable_cores=usable_cores(),
+        distinct_cores=on_distinct_cores(placements) if threads > 1 else None,
+        other_load_cores=other_load.cores(),
+    )
+
+
+def _repeats_note(rounds: int, cell: Cell) -> str:
+    return "" if rounds >= cell.repeats else f"time budget: {rounds} of {cell.repeats} repeats ran"
 
 
 def run_pi_single(cell: Cell) -> Observation:
-    """E3 and E6's single-thread variants: time per shot, error, speed-up over pure Python."""
+    """E3 and E6's single-thread variants: time per shot, error, speed-up over pure Python.
+
+    The shots are calibrated to `cell.min_time` (unless --size), then each round times the kernel and
+    the pure-Python baseline back to back; the figures are the rounds' medians.
+    """
+    deadline = time.monotonic() + cell.seconds
     kernel = _kernel(cell.backend, cell.variant)
-    n = _shots(cell, 1_000_000)
     if cell.variant == "parallel":
         import numba
 
         numba.set_num_threads(min(cell.threads, numba.config.NUMBA_NUM_THREADS))
-    observed = Observation()
-    observed.timings = time_pi_kernel(kernel, n)
-    observed.timings["python_ns_per_shot"] = python_ns_per_shot()
-    observed.timings["speedup_vs_python"] = observed.timings["python_ns_per_shot"] / observed.timings["ns_per_shot"]
+    start = time.perf_counter()
+    kernel(1000, 1)  # compile, trace, warm up: timed apart
+    first_call = time.perf_counter() - start
+    python = load("python").pi_hits  # for python/talk too: "1.0x" says the baseline is the kernel
+    min_time = min_time_within(cell.seconds, cell.repeats, 2, cell.min_time)
+    n = _given_shots(cell, cell.size) if cell.size else calibrated_size(lambda size: seconds_of(kernel, size, 12345), min_time)
+    python_n = calibrated_size(lambda size: seconds_of(python, size, 1), min_time)
+    hits = [0]
+
+    def one_round() -> dict[str, float]:
+        start = time.perf_counter()
+        hits[0] = kernel(n, 12345)
+        figures = {"ns_per_shot": (time.perf_counter() - start) / n * 1e9}
+        figures["python_ns_per_shot"] = seconds_of(python, python_n, 1) / python_n * 1e9
+        figures["speedup_vs_python"] = figures["python_ns_per_shot"] / figures["ns_per_shot"]
+        return figures
+
+    other_load = OtherLoad()
+    rounds = repeat_rounds(one_round, cell.repeats, deadline - time.monotonic())
+    estimate = 4.0 * hits[0] / n
+    observed = Observation(repeats=len(rounds), repeats_planned=cell.repeats)
+    observed.spreads = spreads_of(rounds)
+    observed.conditions = _machine_conditions(other_load, [], 1)
+    observed.timings = {
+        "n": n,
+        **{name: spread.median for name, spread in observed.spreads.items()},
+        "first_call_s": first_call,
+        "pi_estimate": estimate,
+        "relative_error": abs(estimate - math.pi) / math.pi,
+    }
+    observed.detail = _repeats_note(len(rounds), cell)
     if cell.variant == "parallel":
         import numba
 
@@ -271,42 +324,63 @@ def run_pi_single(cell: Cell) -> Observation:
 
 
 def run_pi_threads(cell: Cell) -> Observation:
-    """E4, E5 and E6's nogil variant: the same shots on 1 thread and split over N, side by side."""
+    """E4, E5 and E6's nogil variant: the same shots on 1 thread and split over N, side by side.
+
+    Each thread's share is calibrated to `cell.min_time` (unless --size); each round times the
+    1-thread run, the N-thread run and the pure-Python baseline back to back, so drift on a shared
+    machine hits all of them alike, and every ratio is taken within its round. The figures are the
+    rounds' medians, with their range in `spreads`.
+    """
+    deadline = time.monotonic() + cell.seconds
     kernel = _kernel(cell.backend, cell.variant)
-    total = _shots(cell, 4_000_000)
     n_threads = cell.threads
-    per_thread = max(1, total // n_threads)
     kernel(1000, 1)
-    seeds = [1000 + i for i in range(n_threads)]
-    one, many, estimates = math.inf, math.inf, []
-    repeat = max(1, min(cell.trials, 5))
-    for _ in range(repeat):  # interleaved, so drift on a shared machine hits both alike
-        start = time.perf_counter()
-        kernel(per_thread * n_threads, 7)
-        one = min(one, time.perf_counter() - start)
-        elapsed, hits = run_together([lambda s=s: kernel(per_thread, s) for s in seeds])
-        many = min(many, elapsed)
-        estimates.append(4.0 * sum(hits) / (per_thread * n_threads))
+    python = _python_baseline(cell)
+    # A round: 1 thread doing all N threads' shots, N threads at once, and the baseline.
+    min_time = min_time_within(cell.seconds, cell.repeats, n_threads + 1 + (1 if python else 0), cell.min_time)
+    if cell.size:
+        per_thread = max(1, _given_shots(cell, cell.size) // n_threads)
+    else:
+        per_thread = calibrated_size(lambda size: seconds_of(kernel, size, 7), min_time)
+    python_n = calibrated_size(lambda size: seconds_of(python, size, 1), min_time) if python else 0
     shots = per_thread * n_threads
-    cores = usable_cores()
-    ideal = min(n_threads, cores)
-    speedup = one / many
+    seeds = [1000 + i for i in range(n_threads)]
+    ideal = min(n_threads, usable_cores())
+    estimates: list[float] = []
+    placements: list[list[ThreadPlacement]] = []
+
+    def one_round() -> dict[str, float]:
+        one = seconds_of(kernel, shots, 7)
+        placed: list[ThreadPlacement] = []
+        many, hits = run_together([lambda s=s: kernel(per_thread, s) for s in seeds], placed)
+        placements.append(placed)
+        estimates.append(4.0 * sum(hits) / shots)
+        figures = {
+            "ns_per_shot_1_thread": one / shots * 1e9,
+            "ns_per_shot": many / shots * 1e9,
+            "speedup_vs_1_thread": one / many,
+            "efficiency": one / many / ideal,
+        }
+        if python:
+            figures["python_ns_per_shot"] = seconds_of(python, python_n, 1) / python_n * 1e9
+            figures["speedup_vs_python"] = figures["python_ns_per_shot"] / figures["ns_per_shot"]
+        return figures
+
+    other_load = OtherLoad()
+    rounds = repeat_rounds(one_round, cell.repeats, deadline - time.monotonic())
     estimate = estimates[-1]
-    observed = Observation()
+    observed = Observation(repeats=len(rounds), repeats_planned=cell.repeats)
+    observed.spreads = spreads_of(rounds)
+    observed.conditions = _machine_conditions(other_load, placements, n_threads)
     observed.timings = {
         "n": shots,
-        "ns_per_shot_1_thread": one / shots * 1e9,
-        "ns_per_shot": many / shots * 1e9,
-        "speedup_vs_1_thread": speedup,
+        **{name: spread.median for name, spread in observed.spreads.items()},
         "ideal": ideal,
-        "efficiency": speedup / ideal,
-        "cores": cores,
+        "cores": usable_cores(),
         "pi_estimate": estimate,
         "relative_error": abs(estimate - math.pi) / math.pi,
     }
-    if cell.variant != "talk" or cell.backend != "python":
-        observed.timings["python_ns_per_shot"] = python_ns_per_shot(1)
-        observed.timings["speedup_vs_python"] = observed.timings["python_ns_per_shot"] / observed.timings["ns_per_shot"]
+    observed.detail = _repeats_note(len(rounds), cell)
     return observed
 
 
@@ -488,13 +562,16 @@ def run_e13(cell: Cell) -> Observation:
         return observed
     if cell.variant == "objmode":
         n = cell.size or 200_000
-        observed = run_pi_threads(Cell(**{**cell.to_json(), "backend": "numba", "variant": "objmode", "size": n}))
-        nopython = run_pi_threads(Cell(**{**cell.to_json(), "backend": "numba", "variant": "jit", "size": n * 20}))
+        half = cell.seconds / 2  # two timed runs share the cell's time
+        observed = run_pi_threads(Cell(**{**cell.to_json(), "backend": "numba", "variant": "objmode", "size": n, "seconds": half}))
+        nopython = run_pi_threads(Cell(**{**cell.to_json(), "backend": "numba", "variant": "jit", "size": n * 20, "seconds": half}))
         observed.timings["nopython_speedup_vs_1_thread"] = nopython.timings["speedup_vs_1_thread"]
+        observed.spreads["nopython_speedup_vs_1_thread"] = nopython.spreads["speedup_vs_1_thread"]
+        observed.repeats = min(observed.repeats or 0, nopython.repeats or 0)
         observed.detail = (
             f"object mode, nogil=True: {observed.timings['speedup_vs_1_thread']:.2f}x on {cell.threads} threads; "
             f"nopython, nogil=True: {nopython.timings['speedup_vs_1_thread']:.2f}x (ideal {ideal})"
-        )
+        ) + "".join(f"; {note}" for note in {observed.detail, nopython.detail} if note)
         return observed
     raise ValueError(f"unknown E13 variant {cell.variant!r}")
 

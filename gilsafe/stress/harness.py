@@ -3,6 +3,8 @@ it, and running threads together behind a barrier, timed."""
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import math
 import os
 import threading
@@ -10,7 +12,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from gilsafe.stress.environment import busy_cpu_seconds
 from gilsafe.stress.model import Cell, OutcomeTally
+from gilsafe.stress.stability import CellConditions, Spread
 
 
 class Unavailable(Exception):
@@ -20,8 +24,12 @@ class Unavailable(Exception):
 @dataclass
 class Observation:
     outcomes: OutcomeTally = field(default_factory=OutcomeTally)
-    timings: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)  # figures timed in rounds hold their median here
     detail: str = ""
+    spreads: dict[str, Spread] = field(default_factory=dict)  # each repeated figure's range
+    conditions: CellConditions | None = None  # what the worker saw while timing (cores, other load)
+    repeats: int | None = None  # rounds timed; None when the cell times no rounds
+    repeats_planned: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,13 +52,70 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+@functools.cache
+def _sched_getcpu() -> Callable[[], int] | None:
+    try:
+        function = ctypes.CDLL(None).sched_getcpu  # glibc and musl; os has no binding before 3.14
+    except (OSError, AttributeError):
+        return None
+    function.restype = ctypes.c_int
+    return function
+
+
+def current_cpu() -> int | None:
+    """The CPU the calling thread runs on now; None where the system cannot say."""
+    function = _sched_getcpu()
+    cpu = function() if function else -1
+    return cpu if cpu >= 0 else None
+
+
+@dataclass(frozen=True)
+class ThreadPlacement:
+    """The CPUs one thread of a timed run was on as its work started and as it ended."""
+
+    cpu_at_start: int | None
+    cpu_at_end: int | None
+
+
+def on_distinct_cores(runs: Sequence[Sequence[ThreadPlacement]]) -> bool | None:
+    """Whether, in every run, no two threads shared a CPU when sampled; None when nothing was sampled."""
+    if not runs or any(p.cpu_at_start is None or p.cpu_at_end is None for run in runs for p in run):
+        return None
+    return all(
+        len({p.cpu_at_start for p in run}) == len(run) and len({p.cpu_at_end for p in run}) == len(run) for run in runs
+    )
+
+
+class OtherLoad:
+    """CPU time other processes use while a cell times its runs, in cores (Linux; None elsewhere)."""
+
+    def __init__(self) -> None:
+        self._busy = busy_cpu_seconds()
+        self._own = _own_cpu_seconds()
+        self._wall = time.monotonic()
+
+    def cores(self) -> float | None:
+        busy = busy_cpu_seconds()
+        wall = time.monotonic() - self._wall
+        if busy is None or self._busy is None or wall <= 0:
+            return None
+        others = (busy - self._busy) - (_own_cpu_seconds() - self._own)
+        return max(0.0, others / wall)
+
+
+def _own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 # -- running threads together ----------------------------------------------------------------------
 
 
-def run_together(functions: Sequence[Callable[[], object]]) -> tuple[float, list]:
+def run_together(functions: Sequence[Callable[[], object]], placements: list[ThreadPlacement] | None = None) -> tuple[float, list]:
     """Run each function in its own thread, released together by a barrier.
 
-    Returns the seconds from the release to the last join, and each function's result.
+    Returns the seconds from the release to the last join, and each function's result. With
+    `placements`, each thread appends the CPUs it ran on as its work started and ended.
     """
     barrier = threading.Barrier(len(functions) + 1)
     results: list = [None] * len(functions)
@@ -58,10 +123,13 @@ def run_together(functions: Sequence[Callable[[], object]]) -> tuple[float, list
 
     def actor(index: int, function: Callable[[], object]) -> None:
         barrier.wait()
+        cpu_at_start = current_cpu() if placements is not None else None
         try:
             results[index] = function()
         except BaseException as error:  # surfaced in the caller's thread below
             errors.append(error)
+        if placements is not None:
+            placements.append(ThreadPlacement(cpu_at_start, current_cpu()))
 
     threads = [threading.Thread(target=actor, args=(i, f), daemon=True) for i, f in enumerate(functions)]
     for thread in threads:
@@ -125,6 +193,12 @@ def time_pi_kernel(kernel: Callable[[int, int], int], n: int, seed: int = 12345,
         "pi_estimate": estimate,
         "relative_error": abs(estimate - math.pi) / math.pi,
     }
+
+
+def seconds_of(kernel: Callable[[int, int], int], n: int, seed: int) -> float:
+    start = time.perf_counter()
+    kernel(n, seed)
+    return time.perf_counter() - start
 
 
 def python_ns_per_shot(repeat: int = 3) -> float:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from gilsafe.stress.stability import DEFAULT_MIN_TIME, DEFAULT_REPEATS, CellConditions, Spread, Stability
+
 ACCEPTABLE = "ACCEPTABLE"
 INTERESTING = "INTERESTING"  # allowed, and what a demonstration of racy code exists to show
 FORBIDDEN = "FORBIDDEN"  # a wrong result: the run fails
@@ -23,6 +25,8 @@ class Cell:
     size: int | None = None  # None: the experiment's default
     seconds: float = 60.0  # soft deadline inside the worker: stop starting new trials after it
     target: dict | None = None  # user targets: {"func": "mod:fn", "setup": ..., "check": ...}
+    repeats: int = DEFAULT_REPEATS  # timed rounds of a speed cell (1 thread and N threads, interleaved)
+    min_time: float = DEFAULT_MIN_TIME  # seconds of work per thread per timed run, when size is None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -58,10 +62,13 @@ class Result:
     python: str = ""  # the interpreter that ran it (label)
     gil_enabled: bool | None = None  # as observed at the end of the cell
     worker: str = "local"  # the Dask worker that ran it, with --scheduler
+    spreads: dict[str, Spread] = field(default_factory=dict)  # figures timed in rounds: their range
+    conditions: CellConditions | None = None  # load, governor, cores while the cell ran
+    stability: Stability | None = None  # rounds run, unstable figures and their likely causes
 
     def to_json(self) -> dict:
         total = sum(o.count for o in self.outcomes)
-        return {
+        data = {
             "experiment": self.experiment,
             "backend": self.backend,
             "variant": self.variant,
@@ -74,6 +81,13 @@ class Result:
             "gil_enabled": self.gil_enabled,
             "worker": self.worker,
         }
+        if self.spreads:
+            data["spreads"] = {name: spread.to_json() for name, spread in self.spreads.items()}
+        if self.conditions is not None:
+            data["conditions"] = self.conditions.to_json()
+        if self.stability is not None:
+            data["stability"] = self.stability.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Result:
@@ -90,6 +104,9 @@ class Result:
             data.get("python", ""),
             data.get("gil_enabled"),
             data.get("worker", "local"),
+            {name: Spread.from_json(spread) for name, spread in data.get("spreads", {}).items()},
+            CellConditions.from_json(data["conditions"]) if data.get("conditions") else None,
+            Stability.from_json(data["stability"]) if data.get("stability") else None,
         )
 
     @property
@@ -99,6 +116,11 @@ class Result:
     @property
     def failed(self) -> bool:
         return self.forbidden or self.status in ("crash", "timeout", "error")
+
+    @property
+    def unstable(self) -> tuple[str, ...]:
+        """The timings whose spread is too wide to trust."""
+        return self.stability.unstable if self.stability else ()
 
     @property
     def key(self) -> tuple:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from gilsafe.stress.experiments import EXPERIMENTS
 from gilsafe.stress.model import ACCEPTABLE, Result
+from gilsafe.stress.stability import UNSTABLE_RELATIVE_WIDTH, Spread
 
 # The timings worth a column, in the order a reader wants them.
 HEADLINE_TIMINGS = (
@@ -32,9 +33,44 @@ HEADLINE_TIMINGS = (
 )
 
 
-def timing_line(timings: dict) -> str:
-    parts = [f"{label} {fmt.format(timings[key])}" for key, label, fmt in HEADLINE_TIMINGS if key in timings]
+def timing_line(timings: dict, spreads: Mapping[str, Spread] | None = None, unstable: Sequence[str] = ()) -> str:
+    """The headline figures; a figure timed in rounds shows its range, and `unstable` when wide."""
+    parts = [_figure(key, label, fmt, timings, spreads or {}, unstable) for key, label, fmt in HEADLINE_TIMINGS if key in timings]
     return " | ".join(parts)
+
+
+def result_timing_line(result: Result) -> str:
+    return timing_line(result.timings, result.spreads, result.unstable)
+
+
+def row_timing_line(row: dict) -> str:
+    """A results-file row's timings for the report: ranges, unstable marks, and the likely cause."""
+    spreads = {name: Spread.from_json(spread) for name, spread in row.get("spreads", {}).items()}
+    stability = row.get("stability") or {}
+    line = timing_line(row.get("timings", {}), spreads, stability.get("unstable", ()))
+    if line and stability.get("unstable"):
+        line += " (likely cause: " + ("; ".join(stability.get("causes", ())) or "none visible") + ")"
+    return line
+
+
+def _figure(key: str, label: str, fmt: str, timings: dict, spreads: Mapping[str, Spread], unstable: Sequence[str]) -> str:
+    text = f"{label} {fmt.format(timings[key])}"
+    spread = spreads.get(key)
+    if spread is not None and spread.samples > 1:
+        text += f" [{fmt.format(spread.low)}-{fmt.format(spread.high)}]"
+    return text + (" unstable" if key in unstable else "")
+
+
+def stability_lines(result: Result, indent: str = "    ") -> list[str]:
+    """Why a row's figures should not be trusted, when they should not."""
+    stability = result.stability
+    if stability is None or not stability.unstable:
+        return []
+    labels = {key: label for key, label, _ in HEADLINE_TIMINGS}
+    names = ", ".join(labels.get(key, key.replace("_", " ")) for key in stability.unstable)
+    line = f"{indent}unstable: {names} varied over {stability.repeats} repeats by more than {UNSTABLE_RELATIVE_WIDTH:.0%} of the median"
+    cause = "; ".join(stability.causes) if stability.causes else "no cause visible (try --repeats, --min-time, or an idle machine)"
+    return [line, f"{indent}likely cause: {cause}"]
 
 
 def outcome_table(result: Result, indent: str = "    ") -> list[str]:
@@ -66,7 +102,8 @@ def format_results(results: Sequence[Result], cut: Sequence[str] = (), interrupt
         if result.gil_enabled and _free_threaded_interpreter(result.python):
             lines.append("    note: the GIL was back on in this cell: an imported extension does not support free-threading")
         if result.timings and timing_line(result.timings):
-            lines.append(f"    {timing_line(result.timings)}")
+            lines.append(f"    {result_timing_line(result)}")
+            lines += stability_lines(result)
         if result.outcomes:
             lines += outcome_table(result)
     if cut:
@@ -84,7 +121,18 @@ def summary_line(results: Sequence[Result]) -> str:
     forbidden = sum(1 for r in results if r.forbidden)
     races = sum(1 for r in results if any(o.expect != ACCEPTABLE and o.expect != "FORBIDDEN" and o.count for o in r.outcomes))
     parts = [f"{n} {status}" for status, n in sorted(counts.items())]
-    return f"{len(results)} cells: " + ", ".join(parts) + f"; races shown in {races}; FORBIDDEN outcomes in {forbidden}"
+    unstable = sum(1 for r in results if r.unstable)
+    shaky = f"; unstable speed figures in {unstable}" if unstable else ""
+    return f"{len(results)} cells: " + ", ".join(parts) + f"; races shown in {races}; FORBIDDEN outcomes in {forbidden}{shaky}"
+
+
+# What a reader compares across interpreters: scaling first, then raw speed.
+SUMMARY_FIGURES = ("speedup_vs_1_thread", "slope", "threads_speedup", "speedup_vs_python", "ns_per_shot", "ns_per_element")
+
+
+def summary_figure(result: Result) -> str | None:
+    """The timings key a one-phrase summary of this row shows, if any."""
+    return next((key for key in SUMMARY_FIGURES if key in result.timings), None)
 
 
 def cell_summary(result: Result) -> str:
@@ -97,25 +145,44 @@ def cell_summary(result: Result) -> str:
         if not bad:
             return f"0/{total} races"
         return f"{sum(o.count for o in bad)}/{total} {bad[0].expect}"
-    formats = {key: (label, fmt) for key, label, fmt in HEADLINE_TIMINGS}
-    # What a reader compares across interpreters: scaling first, then raw speed.
-    for key in ("speedup_vs_1_thread", "slope", "threads_speedup", "speedup_vs_python", "ns_per_shot", "ns_per_element"):
-        if key in result.timings:
-            label, fmt = formats[key]
-            extra = f" ({result.timings['ns_per_shot']:.1f} ns/shot)" if key == "speedup_vs_1_thread" and "ns_per_shot" in result.timings else ""
-            return f"{label} {fmt.format(result.timings[key])}{extra}"
-    return "ok"
+    key = summary_figure(result)
+    if key is None:
+        return "ok"
+    label, fmt = next((label, fmt) for name, label, fmt in HEADLINE_TIMINGS if name == key)
+    extra = f" ({result.timings['ns_per_shot']:.1f} ns/shot)" if key == "speedup_vs_1_thread" and "ns_per_shot" in result.timings else ""
+    return _figure(key, label, fmt, result.timings, result.spreads, result.unstable) + extra
+
+
+def figure_change(key: str, a: Result, b: Result, threshold: float = 0.05) -> str | None:
+    """How figure `key` moved from a to b, in words; None when it did not move.
+
+    With a spread on both sides, ranges that overlap are "no significant change" however far the
+    medians moved; without one (an older file), a move under `threshold` counts as none.
+    """
+    va, vb = a.timings.get(key), b.timings.get(key)
+    if not (isinstance(va, (int, float)) and isinstance(vb, (int, float)) and va):
+        return None
+    spread_a, spread_b = a.spreads.get(key), b.spreads.get(key)
+    if spread_a is not None and spread_b is not None and spread_a.samples > 1 and spread_b.samples > 1:
+        if spread_a.overlaps(spread_b):
+            return "no significant change" if abs(vb / va - 1) >= threshold else None
+        return f"{vb / va:.2f}x"
+    return f"{vb / va:.2f}x" if abs(vb / va - 1) >= threshold else None
 
 
 def side_by_side(a: Sequence[Result], b: Sequence[Result], label_a: str, label_b: str) -> str:
     """The same cells under two interpreters, one row each: the table to read before moving."""
     right = {(r.experiment, r.backend, r.variant, r.threads): r for r in b}
-    rows = [("cell", label_a, label_b)]
+    rows = [("cell", label_a, label_b, "change")]
     for result in a:
         key = (result.experiment, result.backend, result.variant, result.threads)
         other = right.get(key)
-        rows.append((f"{key[0]} {key[1]}/{key[2]} x{key[3]}", cell_summary(result), cell_summary(other) if other else "-"))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        figure = summary_figure(result)
+        change = ""
+        if other is not None and figure is not None and result.status == other.status == "ok":
+            change = figure_change(figure, result, other, threshold=0.0) or "no significant change"
+        rows.append((f"{key[0]} {key[1]}/{key[2]} x{key[3]}", cell_summary(result), cell_summary(other) if other else "-", change))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n"
@@ -140,9 +207,9 @@ def compare(old: Sequence[Result], new: Sequence[Result]) -> str:
             if abs(fa - fb) >= 0.005:
                 changes.append(f"{outcome} {100 * fa:.1f}% -> {100 * fb:.1f}%")
         for key_name, name, _ in HEADLINE_TIMINGS:
-            va, vb = a.timings.get(key_name), b.timings.get(key_name)
-            if isinstance(va, (int, float)) and isinstance(vb, (int, float)) and va and abs(vb / va - 1) >= 0.05:
-                changes.append(f"{name} {va:.3g} -> {vb:.3g} ({vb / va:.2f}x)")
+            change = figure_change(key_name, a, b)
+            if change is not None:
+                changes.append(f"{name} {a.timings[key_name]:.3g} -> {b.timings[key_name]:.3g} ({change})")
         lines.append(f"{label}: " + ("; ".join(changes) if changes else "unchanged"))
     return "\n".join(lines) + "\n"
 

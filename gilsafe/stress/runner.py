@@ -14,12 +14,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import gilsafe
+from gilsafe.stress.environment import cpu_governor, load_average
 from gilsafe.stress.experiments import EXPERIMENTS
+from gilsafe.stress.harness import usable_cores
 from gilsafe.stress.model import Cell, Result
+from gilsafe.stress.stability import DEFAULT_MIN_TIME, DEFAULT_REPEATS, CellConditions, assess
 from gilsafe.stress.worker import PARENT_PID_VARIABLE
 
 DEFAULT_CELL_TIMEOUT = 300.0
@@ -130,6 +133,8 @@ def plan(
     trials: int,
     size: int | None,
     variants: Sequence[str] | None = None,
+    repeats: int = DEFAULT_REPEATS,
+    min_time: float = DEFAULT_MIN_TIME,
 ) -> list[Cell]:
     """Every (experiment, backend, variant, threads) the selection applies to, in catalogue order."""
     cells = []
@@ -146,7 +151,7 @@ def plan(
                 else:
                     counts = threads
                 for count in counts:
-                    cells.append(Cell(experiment_id, backend, variant, count, trials, size))
+                    cells.append(Cell(experiment_id, backend, variant, count, trials, size, repeats=repeats, min_time=min_time))
     return cells
 
 
@@ -177,6 +182,7 @@ def run_cell(
     cell: Cell, interpreter: Interpreter, hard_timeout: float, on_process: Callable | None = None, budget_limited: bool = False
 ) -> Result:
     request = dict(cell.to_json(), hang_dump_after=max(1.0, hard_timeout - 2.0))
+    load_at_start = load_average()
     started = time.monotonic()
     try:
         done = run_worker(interpreter, [], request, hard_timeout, on_process)
@@ -187,6 +193,11 @@ def run_cell(
         result = Result.from_json(done.answer)
         result.python = interpreter.label
         result.timings.setdefault("cell_wall_s", elapsed)
+        measured = result.conditions or CellConditions(usable_cores=usable_cores())  # the worker inherits our affinity
+        result.conditions = replace(measured, load_average_start=load_at_start, load_average_end=load_average(), cpu_governor=cpu_governor())
+        repeats = done.answer.get("repeats")
+        if repeats:
+            result.stability = assess(result.spreads, result.conditions, cell.threads, repeats["done"], repeats["planned"])
         return result
     if done.timed_out:
         why = " (the time budget allowed no more: it may be slow rather than hung)" if budget_limited else ""

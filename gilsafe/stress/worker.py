@@ -117,7 +117,7 @@ def run_cell(cell_json: dict) -> dict:
         tail = "".join(traceback.format_exception(type(error), error, error.__traceback__)[-3:])
         return {**base, "status": "error", "detail": f"{type(error).__name__}: {error}\n{tail}", "gil_enabled": gil_enabled()}
     total = observed.outcomes.total
-    return {
+    answer = {
         **base,
         "status": "ok",
         "detail": observed.detail,
@@ -125,6 +125,14 @@ def run_cell(cell_json: dict) -> dict:
         "timings": observed.timings,
         "gil_enabled": gil_enabled(),
     }
+    if observed.spreads:
+        answer["spreads"] = {name: spread.to_json() for name, spread in observed.spreads.items()}
+    if observed.conditions is not None:
+        answer["conditions"] = observed.conditions.to_json()
+    if observed.repeats is not None:
+        # The runner judges stability once it has added what only it sees (load before and after).
+        answer["repeats"] = {"done": observed.repeats, "planned": observed.repeats_planned}
+    return answer
 
 
 def main(argv: list[str]) -> int:
