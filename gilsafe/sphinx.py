@@ -376,6 +376,13 @@ class ExperimentDirective(SphinxDirective):
                 ],
             )
         ]
+        outcomes = spec.outcomes if not callable(spec.outcomes) else None
+        if outcomes is not None and outcomes.declared:
+            # The outcome table is declared before anything runs, so it can be read here.
+            out.append(nodes.paragraph("", "Outcomes each trial is graded by:"))
+            rows = [[row.outcome, str(row.expect), row.description] for row in outcomes.declared]
+            rows.append(["anything else", str(outcomes.unlisted), outcomes.unlisted_description])
+            out.append(table(["outcome", "expect", "meaning"], rows))
         if "results" in self.options:
             source = (Path(self.env.doc2path(self.env.docname)).parent / self.options["results"]).resolve()
             self.env.note_dependency(str(source))

@@ -45,6 +45,11 @@ def expect_all_increments(counter):
 THREADS = 4  # the tests run these targets with --threads 4
 
 
+def final_count(counter):
+    """A value check: the trial's outcome is the count itself."""
+    return counter.n
+
+
 def segfault(state=None):
     ctypes.string_at(0)
 

@@ -101,7 +101,10 @@ def test_exception_is_an_outcome(stress, tmp_path):
     result = stress("stress_targets:raises", "--threads", "2", "--trials", "2", "--json", out)
     assert result.returncode == 1
     outcomes = json.loads(out.read_text())["results"][0]["outcomes"]
-    assert outcomes == [{"outcome": "func raised RuntimeError", "count": 2, "expect": "FORBIDDEN", "description": "boom", "frequency": 1.0}]
+    assert outcomes == [
+        {"outcome": "completed", "count": 0, "expect": "ACCEPTABLE", "description": "no exception (no --check given)", "frequency": 0.0},
+        {"outcome": "func raised RuntimeError", "count": 2, "expect": "FORBIDDEN", "description": "boom", "frequency": 1.0},
+    ]
 
 
 def test_user_target_with_setup_and_check(stress, tmp_path):
@@ -121,6 +124,43 @@ def test_user_target_with_setup_and_check(stress, tmp_path):
     )
     assert safe.returncode == 0, safe.stdout
     assert "check passed" in safe.stdout
+
+
+def test_a_value_check_that_gives_different_totals_is_a_race_shown(stress, tmp_path):
+    """The issue's case: two or more totals from the same work were all called ACCEPTABLE, and the
+    run said "races shown in 0"."""
+    out = tmp_path / "v.json"
+    racy = stress(
+        "stress_targets:racy_increment", "--setup", "stress_targets:make_counter",
+        "--check", "stress_targets:final_count", "--threads", "4", "--trials", "10", "--json", out,
+    )
+    row = json.loads(out.read_text())["results"][0]
+    values = [o for o in row["outcomes"] if o["outcome"] not in ("check passed", "check returned False") and "raised" not in o["outcome"]]
+    assert len(values) > 1, row["outcomes"]
+    assert {o["expect"] for o in values} == {"INTERESTING"}
+    assert all(o["description"] == "results differed between trials: a race or other nondeterminism" for o in values)
+    assert "races shown in 1" in racy.stdout and racy.returncode == 0, "a race shown is what a racy target is run for"
+    safe = stress(
+        "stress_targets:locked_increment", "--setup", "stress_targets:make_counter",
+        "--check", "stress_targets:final_count", "--threads", "4", "--trials", "3", "--json", out,
+    )
+    [value] = [o for o in json.loads(out.read_text())["results"][0]["outcomes"] if o["count"]]
+    assert value == {"outcome": "800000", "count": 3, "expect": "ACCEPTABLE", "description": "the value the check returned, the same in every trial", "frequency": 1.0}
+    assert "races shown in 0" in safe.stdout and safe.returncode == 0
+
+
+def test_expect_names_the_acceptable_values_and_any_other_is_forbidden(stress, tmp_path):
+    out = tmp_path / "x.json"
+    arguments = ("--setup", "stress_targets:make_counter", "--check", "stress_targets:final_count", "--expect", "800000", "--threads", "4")
+    racy = stress("stress_targets:racy_increment", *arguments, "--trials", "10", "--json", out)
+    outcomes = json.loads(out.read_text())["results"][0]["outcomes"]
+    assert outcomes[0]["outcome"] == "800000" and outcomes[0]["expect"] == "ACCEPTABLE", "declared first, even if seen 0 times"
+    lost = [o for o in outcomes if o["count"] and o["outcome"] != "800000"]
+    assert lost and {o["expect"] for o in lost} == {"FORBIDDEN"} and racy.returncode == 1
+    safe = stress("stress_targets:locked_increment", *arguments, "--trials", "3", "--json", out)
+    assert safe.returncode == 0 and json.loads(out.read_text())["results"][0]["outcomes"][0]["count"] == 3
+    alone = stress("stress_targets:racy_increment", "--expect", "1")
+    assert alone.returncode == 2 and "--expect names values of --check" in alone.stderr
 
 
 def test_import_failure_of_a_target_is_an_error_row(stress):
@@ -296,14 +336,14 @@ def test_hostile_targets_each_get_a_row_and_the_summary_prints():
     statuses = {r.variant.split(":")[1]: r.status for r in run.results}
     assert statuses == HOSTILE, {r.variant: r.detail for r in run.results}
     by_name = {r.variant.split(":")[1]: r for r in run.results}
-    assert [o.outcome for o in by_name["exits_via_sys_exit"].outcomes] == ["func raised SystemExit"]
+    assert [(o.outcome, o.count) for o in by_name["exits_via_sys_exit"].outcomes] == [("completed", 0), ("func raised SystemExit", 1)]
     assert by_name["exits_via_os_exit"].detail.startswith("worker exited with 7")
-    assert [o.outcome for o in by_name["recurses_forever"].outcomes] == ["func raised RecursionError"]
+    assert [o.outcome for o in by_name["recurses_forever"].outcomes if o.count] == ["func raised RecursionError"]
     assert by_name["segfaults"].detail.startswith("killed by SIGSEGV")
     assert "hangs" in by_name["hangs"].detail, "the stacks show where it hangs"
     text = report.format_results(run.results)
     assert text.rstrip().endswith("races shown in 0; FORBIDDEN outcomes in 2")
-    assert "9 cells: 1 crash, 1 error, 6 ok, 1 timeout" in text
+    assert "9 cells: 1 crash, 1 timeout, 1 error, 6 ok" in text, "worst first"
     assert elapsed < 6.0 + 30, "only the hang waits for its timeout"
     if sys.platform.startswith("linux"):
         assert not _alive_with_argument(SLEEPER_SECONDS), "the cell's session is killed with it"

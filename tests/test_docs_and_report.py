@@ -67,6 +67,9 @@ def test_project_docs_build_with_warnings_as_errors(tmp_path):
     assert experiments == sorted(["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9", "E10", "E11", "E12", "E13"])
     e4 = (out / "experiments" / "E4.html").read_text()
     assert "3x at 3 threads" in e4 and "Measured by this project" in e4
+    e2 = (out / "experiments" / "E2.html").read_text()
+    assert "Outcomes each trial is graded by" in e2 and "an update was lost: the race the talk shows" in e2, "the declared table, read without a run"
+    assert "Outcomes each trial is graded by" not in e4, "a speed experiment counts no outcomes"
     cli = (out / "cli.html").read_text()
     assert "--add-noqa" in cli and "--time-budget" in cli
     quickstart = (out / "quickstart.html").read_text()

@@ -84,7 +84,11 @@ def add_stress_parser(commands) -> None:
     stress.add_argument("--list", action="store_true", help="list experiments x backends and what is available here")
     stress.add_argument("--python", default=None, metavar="PATH", help="run the cells under this interpreter")
     stress.add_argument("--setup", default=None, metavar="MOD:FN", help="builds the shared state passed to the target")
-    stress.add_argument("--check", default=None, metavar="MOD:FN", help="judges the state after each trial (raise or return False: FORBIDDEN)")
+    stress.add_argument("--check", default=None, metavar="MOD:FN", help="judges the state after each trial: raise or return False: FORBIDDEN; return a value: that value is the trial's outcome")
+    stress.add_argument(
+        "--expect", action="append", default=None, metavar="VALUE",
+        help="an acceptable value of --check (repeatable); any other is FORBIDDEN. Without it, values that differ between trials are a race shown",
+    )
     stress.add_argument(
         "--compare-interpreters", nargs=2, default=None, metavar=("PYTHON_A", "PYTHON_B"),
         help="run the same cells under two interpreters (say, python3.11 and a free-threaded 3.13t) side by side",
@@ -111,6 +115,8 @@ def run_stress(args: argparse.Namespace) -> int:
     from gilsafe.stress.experiments import EXPERIMENTS
     from gilsafe.stress.runner import Budget, Run, plan, results_document, run_all, run_on_cluster, user_target_cells
 
+    if args.expect and not args.check:
+        raise UsageError("--expect names values of --check: give --check MOD:FN too")
     if args.json is not None:
         check_writable(args.json, "--json")  # before any cell runs: a run is never lost to a bad --json path
     backends = list(BACKENDS) if args.backend == ["all"] else args.backend
@@ -153,7 +159,7 @@ def run_stress(args: argparse.Namespace) -> int:
         left = None if args.time_budget is None else started.remaining() / (len(interpreters) - index)
         budget = Budget(left)
         if args.target:
-            target = {"func": args.target, "setup": args.setup, "check": args.check, "cwd": os.getcwd()}
+            target = {"func": args.target, "setup": args.setup, "check": args.check, "cwd": os.getcwd(), "expect": args.expect or []}
             cells = user_target_cells(target, args.threads, args.trials)
         else:
             cells = plan(experiments, backends, args.threads, args.trials, args.size, args.variant, args.repeats, args.min_time)

@@ -30,7 +30,7 @@ from gilsafe.stress.harness import (  # noqa: F401  (run_together and usable_cor
     trials_until,
     usable_cores,
 )
-from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, INTERESTING, Cell
+from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, INTERESTING, Cell, DeclaredOutcome, Outcome, OutcomeTable
 from gilsafe.stress.stability import CellConditions, calibrated_size, min_time_within, repeat_rounds, spreads_of
 
 
@@ -217,10 +217,10 @@ def run_e2(cell: Cell) -> Observation:
             g = _e2_trial(cell.variant, n)
             done += 1
             if g == 0:
-                observed.outcomes.add("g == 0", ACCEPTABLE, "both threads' updates all landed")
+                observed.outcomes.saw("g == 0")
             else:
                 extremes.append(g)
-                observed.outcomes.add("g != 0", INTERESTING, "an update was lost: the race the talk shows")
+                observed.outcomes.saw("g != 0")
     finally:
         sys.setswitchinterval(previous)
     lost = len(extremes)
@@ -485,10 +485,10 @@ def run_e11(cell: Cell) -> Observation:
         run_together([lambda c=c: _count_hits_shared(c) for c in chunks])
         done += 1
         if _h == expected:
-            observed.outcomes.add("h == hits", ACCEPTABLE, "every thread's `h = h + 1` landed")
+            observed.outcomes.saw("h == hits")
         else:
             wrong.append(expected - _h)
-            observed.outcomes.add("h != hits", INTERESTING, "`h = h + 1` lost updates between threads")
+            observed.outcomes.saw("h != hits")
     observed.detail = f"n={n}, {expected} hits: wrong count in {len(wrong)} of {done} trials" + (
         f", up to {max(wrong)} hits lost" if wrong else ""
     ) + trials_note(done, cell)
@@ -518,9 +518,9 @@ def run_e12(cell: Cell) -> Observation:
         bad = [c for c in counts if c != n]
         if bad:
             wrong.extend(bad)
-            observed.outcomes.add("a count != n", FORBIDDEN, "a GIL-free count returned a wrong result")
+            observed.outcomes.saw("a count != n")
         else:
-            observed.outcomes.add("all counts == n", ACCEPTABLE, "every thread counted n")
+            observed.outcomes.saw("all counts == n")
     observed.detail = f"n={n}: {len(wrong)} wrong counts in {done} trials of {cell.threads} threads" + trials_note(done, cell)
     observed.timings = {"n": n, "trials": done}
     if cell.backend == "numpy":
@@ -592,11 +592,13 @@ def _resolve(spec: str) -> Callable:
 
 
 def run_user(cell: Cell) -> Observation:
-    """Hammer a user's callable: setup() -> state; N threads call func(state); check(state)."""
+    """Hammer a user's callable: setup() -> state; N threads call func(state); check(state).
+    Counts what each trial gave; `user_outcomes` says what it means."""
     spec = cell.target or {}
     func = _resolve(spec["func"])
     setup = _resolve(spec["setup"]) if spec.get("setup") else None
     check = _resolve(spec["check"]) if spec.get("check") else None
+    expected = set(spec.get("expect") or ())
     observed = Observation()
     more = trials_until(cell)
     done = 0
@@ -606,26 +608,48 @@ def run_user(cell: Cell) -> Observation:
         try:
             run_together([call] * cell.threads)
         except (Exception, SystemExit) as error:  # sys.exit() in a thread ends only that thread's call
-            observed.outcomes.add(f"func raised {type(error).__name__}", FORBIDDEN, str(error)[:200])
+            observed.outcomes.saw(f"func raised {type(error).__name__}", str(error)[:200])
             done += 1
             continue
         done += 1
         if check is None:
-            observed.outcomes.add("completed", ACCEPTABLE, "no exception (no --check given)")
+            observed.outcomes.saw("completed")
             continue
         try:
             verdict = check(state) if setup else check()
         except Exception as error:
-            observed.outcomes.add(f"check raised {type(error).__name__}", FORBIDDEN, str(error)[:200])
+            observed.outcomes.saw(f"check raised {type(error).__name__}", str(error)[:200])
             continue
         if verdict is None or verdict is True:
-            observed.outcomes.add("check passed", ACCEPTABLE)
+            observed.outcomes.saw("check passed")
         elif verdict is False:
-            observed.outcomes.add("check returned False", FORBIDDEN)
+            observed.outcomes.saw("check returned False")
         else:
-            observed.outcomes.add(repr(verdict)[:80], ACCEPTABLE, "the value check returned")
+            # The value itself is the outcome; `--expect 400000` names it as str() does.
+            observed.outcomes.saw(str(verdict) if str(verdict) in expected else repr(verdict)[:80])
     observed.detail = f"{done} trials of {cell.threads} threads" + trials_note(done, cell)
     return observed
+
+
+USER_FAILURES = (
+    DeclaredOutcome("func raised *", FORBIDDEN, "the target raised in a thread"),
+    DeclaredOutcome("check raised *", FORBIDDEN, "the check raised"),
+    DeclaredOutcome("check returned False", FORBIDDEN, "the check said the state is wrong"),
+)
+
+
+def user_outcomes(cell: Cell) -> OutcomeTable:
+    """A user target's table: with --expect, those values are acceptable and any other is
+    forbidden; with a check that returns a bool, True passes; with neither, a value that differs
+    from trial to trial is a race shown (INTERESTING), one value every time is acceptable."""
+    spec = cell.target or {}
+    if not spec.get("check"):
+        return OutcomeTable((DeclaredOutcome("completed", ACCEPTABLE, "no exception (no --check given)"), USER_FAILURES[0]))
+    expected = tuple(DeclaredOutcome(value, ACCEPTABLE, "a value given with --expect") for value in spec.get("expect") or ())
+    if expected:
+        return OutcomeTable((*expected, *USER_FAILURES), FORBIDDEN, "a value not given with --expect")
+    passed = DeclaredOutcome("check passed", ACCEPTABLE, "the check returned True (or None)")
+    return OutcomeTable((passed, *USER_FAILURES), ACCEPTABLE, "the value the check returned, the same in every trial", differing=INTERESTING)
 
 
 # -- the catalogue ---------------------------------------------------------------------------------
@@ -644,6 +668,10 @@ EXPERIMENTS: dict[str, Experiment] = {
             "E2", "race on a shared global (add/sub)", "9-11", "trials that end with g != 0",
             "not thread-safe once a run lasts >= ~8 ms (switch interval 5 ms)",
             {"python": E2_VARIANTS}, run_e2, threaded=False, fixed_threads=2,
+            outcomes=OutcomeTable((
+                DeclaredOutcome("g == 0", ACCEPTABLE, "both threads' updates all landed"),
+                DeclaredOutcome("g != 0", INTERESTING, "an update was lost: the race the talk shows"),
+            )),
         ),
         Experiment(
             "E3", "Monte Carlo pi per backend", "13-19", "time per shot; error",
@@ -703,12 +731,20 @@ EXPERIMENTS: dict[str, Experiment] = {
             "E11", "NumPy under 1..N threads; a shared Python hit counter", "42-43", "slope of time vs threads; wrong counts",
             "NumPy partly GIL-free; GIL errors in the shared loop",
             {"numpy": ("threads", "shared-hits"), "cupy": ("threads",)}, run_e11,
+            outcomes=OutcomeTable((
+                DeclaredOutcome("h == hits", ACCEPTABLE, "every thread's `h = h + 1` landed"),
+                DeclaredOutcome("h != hits", INTERESTING, "`h = h + 1` lost updates between threads"),
+            )),
         ),
         Experiment(
             "E12", "GIL-safe prediction: N threads count n ones", "44, 55", "wrong counts",
             "14 errors on the talk's bench with 9 threads; none with 2-4; the RNG variant never erred",
             {"numpy": ("count", "rng-count"), "cext": ("count",), "torch": ("count-cpu", "count-cuda"), "cupy": ("count",)},
             run_e12,
+            outcomes=OutcomeTable((
+                DeclaredOutcome("all counts == n", ACCEPTABLE, "every thread counted n"),
+                DeclaredOutcome("a count != n", FORBIDDEN, "a GIL-free count returned a wrong result"),
+            )),
         ),
         Experiment(
             "E13", "Numba nogil with and without nopython; count_nonzero as a loop", "45-47",
@@ -718,8 +754,13 @@ EXPERIMENTS: dict[str, Experiment] = {
     )
 }
 
-USER_EXPERIMENT = Experiment("user", "a user's callable", "-", "outcomes of check", "-", {"python": ("target",)}, run_user)
+USER_EXPERIMENT = Experiment("user", "a user's callable", "-", "outcomes of check", "-", {"python": ("target",)}, run_user, outcomes=user_outcomes)
 
 
 def experiment(experiment_id: str) -> Experiment:
     return USER_EXPERIMENT if experiment_id == "user" else EXPERIMENTS[experiment_id]
+
+
+def grade(cell: Cell, observed: Observation) -> list[Outcome]:
+    """What the cell's trials gave, graded by its experiment's declared table."""
+    return experiment(cell.experiment).outcome_table(cell).grade(observed.outcomes.counts, observed.outcomes.notes)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from gilsafe.stress.environment import busy_cpu_seconds
-from gilsafe.stress.model import Cell, OutcomeTally
+from gilsafe.stress.model import Cell, OutcomeCounts, OutcomeTable
 from gilsafe.stress.stability import CellConditions, Spread
 
 
@@ -23,7 +23,7 @@ class Unavailable(Exception):
 
 @dataclass
 class Observation:
-    outcomes: OutcomeTally = field(default_factory=OutcomeTally)
+    outcomes: OutcomeCounts = field(default_factory=OutcomeCounts)  # counted; graded by the experiment's table
     timings: dict = field(default_factory=dict)  # figures timed in rounds hold their median here
     detail: str = ""
     spreads: dict[str, Spread] = field(default_factory=dict)  # each repeated figure's range
@@ -46,6 +46,12 @@ class Experiment:
     # When set, only these variants take --threads; the others are single-threaded runs.
     threaded_variants: tuple[str, ...] | None = None
     needs: tuple[str, ...] = ()  # packages needed beyond the backend's own
+    # What each outcome means, declared before anything runs; a function of the cell where the
+    # table depends on it (a user's --expect values).
+    outcomes: OutcomeTable | Callable[[Cell], OutcomeTable] = OutcomeTable(())
+
+    def outcome_table(self, cell: Cell) -> OutcomeTable:
+        return self.outcomes(cell) if callable(self.outcomes) else self.outcomes
 
 
 def usable_cores() -> int:

@@ -2,15 +2,117 @@
 
 from __future__ import annotations
 
+import enum
+import fnmatch
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from gilsafe.stress.stability import DEFAULT_MIN_TIME, DEFAULT_REPEATS, CellConditions, Spread, Stability
 
-ACCEPTABLE = "ACCEPTABLE"
-INTERESTING = "INTERESTING"  # allowed, and what a demonstration of racy code exists to show
-FORBIDDEN = "FORBIDDEN"  # a wrong result: the run fails
 
-STATUSES = ("ok", "crash", "timeout", "error", "skipped")
+class Expect(str, enum.Enum):
+    """What an outcome means (jcstress's Expect). A str, so JSON holds the name as before."""
+
+    ACCEPTABLE = "ACCEPTABLE"
+    INTERESTING = "INTERESTING"  # allowed, and what a demonstration of racy code exists to show
+    FORBIDDEN = "FORBIDDEN"  # a wrong result: the run fails
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ACCEPTABLE, INTERESTING, FORBIDDEN = Expect.ACCEPTABLE, Expect.INTERESTING, Expect.FORBIDDEN
+
+
+class Status(str, enum.Enum):
+    """How a cell ended, ordered by severity (`max()` of a run's statuses is its worst)."""
+
+    OK = "ok"
+    SKIPPED = "skipped"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CRASH = "crash"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def severity(self) -> int:
+        return list(Status).index(self)
+
+    # By severity, not as strings ("crash" < "ok" alphabetically): all four, since str has its own.
+    def __lt__(self, other: object) -> bool:
+        return self.severity < other.severity if isinstance(other, Status) else NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        return self.severity <= other.severity if isinstance(other, Status) else NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        return self.severity > other.severity if isinstance(other, Status) else NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        return self.severity >= other.severity if isinstance(other, Status) else NotImplemented
+
+    __hash__ = str.__hash__
+
+    @property
+    def failed(self) -> bool:
+        return self in (Status.ERROR, Status.TIMEOUT, Status.CRASH)
+
+
+@dataclass(frozen=True)
+class DeclaredOutcome:
+    """One row of an experiment's outcome table; `outcome` may end in `*` for a family
+    (`func raised *`)."""
+
+    outcome: str
+    expect: Expect
+    description: str = ""
+
+    def matches(self, outcome: str) -> bool:
+        return outcome == self.outcome or ("*" in self.outcome and fnmatch.fnmatchcase(outcome, self.outcome))
+
+
+DIFFERED = "results differed between trials: a race or other nondeterminism"
+
+
+@dataclass(frozen=True)
+class OutcomeTable:
+    """An experiment's outcomes, declared before anything runs (jcstress's @Outcome), and what an
+    outcome nobody listed means. With `differing` set, unlisted outcomes that differ from trial
+    to trial are graded so (the same work giving two answers is a race), and a single unlisted
+    outcome as `unlisted`."""
+
+    declared: tuple[DeclaredOutcome, ...]
+    unlisted: Expect = Expect.FORBIDDEN
+    unlisted_description: str = "not in the experiment's table"
+    differing: Expect | None = None
+
+    def grade(self, counts: Mapping[str, int], notes: Mapping[str, str] | None = None) -> list[Outcome]:
+        """The table for what was counted: every declared outcome (seen 0 times too, except
+        families), then the unlisted ones seen, most frequent first."""
+        notes = notes or {}
+        if not any(counts.values()):
+            return []  # a cell that counts no outcomes (a speed cell) has no table
+        rows: list[Outcome] = []
+        claimed: set[str] = set()
+        for row in self.declared:
+            seen = [o for o in counts if o not in claimed and row.matches(o)]
+            claimed.update(seen)
+            if "*" in row.outcome:
+                rows += [Outcome(o, counts[o], row.expect, notes.get(o) or row.description) for o in sorted(seen, key=lambda o: -counts[o])]
+            else:
+                rows.append(Outcome(row.outcome, sum(counts[o] for o in seen), row.expect, notes.get(row.outcome) or row.description))
+        others = sorted((o for o in counts if o not in claimed), key=lambda o: (-counts[o], o))
+        expect, description = self.unlisted, self.unlisted_description
+        if self.differing is not None and len(others) > 1:
+            expect, description = self.differing, DIFFERED
+        rows += [Outcome(o, counts[o], expect, notes.get(o) or description) for o in others]
+        return rows
+
+
+STATUSES = tuple(status.value for status in Status)
 
 
 @dataclass(frozen=True)
@@ -38,9 +140,11 @@ class Cell:
 
 @dataclass
 class Outcome:
+    """One graded row: an outcome, how often it was seen, and what it means."""
+
     outcome: str
     count: int
-    expect: str
+    expect: Expect
     description: str = ""
 
     def to_json(self, total: int) -> dict:
@@ -55,7 +159,7 @@ class Result:
     backend: str
     variant: str
     threads: int
-    status: str
+    status: Status
     detail: str = ""
     outcomes: list[Outcome] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
@@ -91,13 +195,13 @@ class Result:
 
     @classmethod
     def from_json(cls, data: dict) -> Result:
-        outcomes = [Outcome(o["outcome"], o["count"], o["expect"], o.get("description", "")) for o in data.get("outcomes", [])]
+        outcomes = [Outcome(o["outcome"], o["count"], Expect(o["expect"]), o.get("description", "")) for o in data.get("outcomes", [])]
         return cls(
             data["experiment"],
             data["backend"],
             data["variant"],
             data["threads"],
-            data["status"],
+            Status(data["status"]),
             data.get("detail", ""),
             outcomes,
             data.get("timings", {}),
@@ -115,7 +219,7 @@ class Result:
 
     @property
     def failed(self) -> bool:
-        return self.forbidden or self.status in ("crash", "timeout", "error")
+        return self.forbidden or Status(self.status).failed
 
     @property
     def unstable(self) -> tuple[str, ...]:
@@ -127,22 +231,19 @@ class Result:
         return (self.experiment, self.backend, self.variant, self.threads, self.python)
 
 
-class OutcomeTally:
-    """Counts outcomes as trials produce them (jcstress's table)."""
+class OutcomeCounts:
+    """What trials produced, counted: experiments only count; `OutcomeTable.grade` says what each
+    outcome means. A note (an exception's message, say) is kept from the first time an outcome is seen."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, Outcome] = {}
+        self.counts: Counter[str] = Counter()
+        self.notes: dict[str, str] = {}
 
-    def add(self, outcome: str, expect: str, description: str = "") -> None:
-        row = self._rows.get(outcome)
-        if row is None:
-            self._rows[outcome] = Outcome(outcome, 1, expect, description)
-        else:
-            row.count += 1
-
-    def rows(self) -> list[Outcome]:
-        return sorted(self._rows.values(), key=lambda o: (-o.count, o.outcome))
+    def saw(self, outcome: str, note: str = "") -> None:
+        self.counts[outcome] += 1
+        if note and outcome not in self.notes:
+            self.notes[outcome] = note
 
     @property
     def total(self) -> int:
-        return sum(o.count for o in self._rows.values())
+        return sum(self.counts.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from gilsafe.stress.experiments import EXPERIMENTS
-from gilsafe.stress.model import ACCEPTABLE, Result
+from gilsafe.stress.model import ACCEPTABLE, INTERESTING, Result, Status
 from gilsafe.stress.stability import UNSTABLE_RELATIVE_WIDTH, Spread
 
 # The timings worth a column, in the order a reader wants them.
@@ -94,10 +94,10 @@ def format_results(results: Sequence[Result], cut: Sequence[str] = (), interrupt
         where = f" [{result.python}]" if result.python not in ("", "current") else ""
         head = f"  {result.backend}/{result.variant} threads={result.threads}{where}: {result.status}"
         detail_lines = result.detail.strip().splitlines()
-        if detail_lines and result.status == "ok":
+        if detail_lines and result.status == Status.OK:
             head += f" - {detail_lines[0]}"
         lines.append(head)
-        if result.status != "ok":
+        if result.status != Status.OK:
             lines += [f"    {line}" for line in detail_lines[:12]]
         if result.gil_enabled and _free_threaded_interpreter(result.python):
             lines.append("    note: the GIL was back on in this cell: an imported extension does not support free-threading")
@@ -119,8 +119,8 @@ def summary_line(results: Sequence[Result]) -> str:
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
     forbidden = sum(1 for r in results if r.forbidden)
-    races = sum(1 for r in results if any(o.expect != ACCEPTABLE and o.expect != "FORBIDDEN" and o.count for o in r.outcomes))
-    parts = [f"{n} {status}" for status, n in sorted(counts.items())]
+    races = sum(1 for r in results if any(o.expect == INTERESTING and o.count for o in r.outcomes))
+    parts = [f"{n} {status}" for status, n in sorted(counts.items(), key=lambda item: Status(item[0]), reverse=True)]  # worst first
     unstable = sum(1 for r in results if r.unstable)
     shaky = f"; unstable speed figures in {unstable}" if unstable else ""
     return f"{len(results)} cells: " + ", ".join(parts) + f"; races shown in {races}; FORBIDDEN outcomes in {forbidden}{shaky}"
@@ -137,7 +137,7 @@ def summary_figure(result: Result) -> str | None:
 
 def cell_summary(result: Result) -> str:
     """One short phrase for a side-by-side table: what went wrong how often, or the speed-up."""
-    if result.status != "ok":
+    if result.status != Status.OK:
         return result.status
     total = sum(o.count for o in result.outcomes)
     if total:
@@ -179,7 +179,7 @@ def side_by_side(a: Sequence[Result], b: Sequence[Result], label_a: str, label_b
         other = right.get(key)
         figure = summary_figure(result)
         change = ""
-        if other is not None and figure is not None and result.status == other.status == "ok":
+        if other is not None and figure is not None and result.status == other.status == Status.OK:
             change = figure_change(figure, result, other, threshold=0.0) or "no significant change"
         rows.append((f"{key[0]} {key[1]}/{key[2]} x{key[3]}", cell_summary(result), cell_summary(other) if other else "-", change))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]

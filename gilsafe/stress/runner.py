@@ -21,7 +21,7 @@ import gilsafe
 from gilsafe.stress.environment import cpu_governor, load_average
 from gilsafe.stress.experiments import EXPERIMENTS
 from gilsafe.stress.harness import usable_cores
-from gilsafe.stress.model import Cell, Result
+from gilsafe.stress.model import Cell, Result, Status
 from gilsafe.stress.stability import DEFAULT_MIN_TIME, DEFAULT_REPEATS, CellConditions, assess
 from gilsafe.stress.worker import PARENT_PID_VARIABLE
 
@@ -187,7 +187,7 @@ def run_cell(
     try:
         done = run_worker(interpreter, [], request, hard_timeout, on_process)
     except OSError as error:  # no such interpreter any more, too many open files: a row, not the end of the run
-        return _result(cell, interpreter, "error", f"cannot start the worker: {error}")
+        return _result(cell, interpreter, Status.ERROR, f"cannot start the worker: {error}")
     elapsed = time.monotonic() - started
     if done.answer is not None:
         result = Result.from_json(done.answer)
@@ -201,11 +201,11 @@ def run_cell(
         return result
     if done.timed_out:
         why = " (the time budget allowed no more: it may be slow rather than hung)" if budget_limited else ""
-        return _result(cell, interpreter, "timeout", f"no result after {hard_timeout:.0f} s{why}; thread stacks:\n{_tail(done.stderr)}")
+        return _result(cell, interpreter, Status.TIMEOUT, f"no result after {hard_timeout:.0f} s{why}; thread stacks:\n{_tail(done.stderr)}")
     if done.returncode < 0:
         name = _signal_name(-done.returncode)
-        return _result(cell, interpreter, "crash", f"killed by {name}:\n{_tail(done.stderr)}")
-    return _result(cell, interpreter, "error", f"worker exited with {done.returncode}:\n{_tail(done.stderr)}")
+        return _result(cell, interpreter, Status.CRASH, f"killed by {name}:\n{_tail(done.stderr)}")
+    return _result(cell, interpreter, Status.ERROR, f"worker exited with {done.returncode}:\n{_tail(done.stderr)}")
 
 
 def _signal_name(number: int) -> str:
@@ -226,12 +226,12 @@ def _tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def _result(cell: Cell, interpreter: Interpreter, status: str, detail: str) -> Result:
+def _result(cell: Cell, interpreter: Interpreter, status: Status, detail: str) -> Result:
     return Result(cell.experiment, cell.backend, cell.variant, cell.threads, status, detail, python=interpreter.label)
 
 
 def skipped(cell: Cell, interpreter: Interpreter, reason: str) -> Result:
-    return _result(cell, interpreter, "skipped", f"skipped: {reason}")
+    return _result(cell, interpreter, Status.SKIPPED, f"skipped: {reason}")
 
 
 @dataclass
@@ -336,7 +336,7 @@ def run_on_cluster(
                 try:
                     done[index] = Result.from_json(future.result())
                 except Exception as error:  # the task itself failed (a lost worker, say)
-                    done[index] = _result(cells[index], Interpreter(), "error", f"the Dask task failed: {type(error).__name__}: {error}")
+                    done[index] = _result(cells[index], Interpreter(), Status.ERROR, f"the Dask task failed: {type(error).__name__}: {error}")
                 if progress:
                     progress(len(done), len(cells), cells[index], done[index])
         except TimeoutError:

@@ -83,16 +83,21 @@ def availability(names: list[str] | None = None) -> dict:
     return found
 
 
-def run_cell(cell_json: dict) -> dict:
+def execute_cell(cell_json: dict) -> dict:
+    """The worker's side of a cell (the runner's is `runner.run_cell`): run it here and answer with
+    the typed `Result`'s JSON, which the runner reads back with `Result.from_json`."""
     from gilsafe.kernels import load, missing
     from gilsafe.stress.environment import gil_enabled
-    from gilsafe.stress.experiments import experiment
+    from gilsafe.stress.experiments import experiment, grade
     from gilsafe.stress.harness import Unavailable
-    from gilsafe.stress.model import Cell
+    from gilsafe.stress.model import Cell, Result, Status
 
     cell = Cell(**cell_json)
     spec = experiment(cell.experiment)
-    base = {"experiment": cell.experiment, "backend": cell.backend, "variant": cell.variant, "threads": cell.threads}
+
+    def ended(status: Status, detail: str) -> dict:
+        return Result(cell.experiment, cell.backend, cell.variant, cell.threads, status, detail, gil_enabled=gil_enabled()).to_json()
+
     backend = load(cell.backend)
     # Import what the cell needs before asking the backend (`--list` only looked the packages up):
     # a broken install is a skip with its reason.
@@ -103,32 +108,25 @@ def run_cell(cell_json: dict) -> dict:
     if ok:
         ok, reason = backend.available()
     if not ok:
-        return {**base, "status": "skipped", "detail": f"skipped: {reason}", "gil_enabled": gil_enabled()}
+        return ended(Status.SKIPPED, f"skipped: {reason}")
     if cell.target:
         # A user's module:function is found as from their project (the folder gilsafe ran in).
         sys.path.insert(0, cell.target.get("cwd") or os.getcwd())
     try:
         observed = spec.run(cell)
     except Unavailable as reason:
-        return {**base, "status": "skipped", "detail": f"skipped: {reason}", "gil_enabled": gil_enabled()}
+        return ended(Status.SKIPPED, f"skipped: {reason}")
     except ImportError as error:
-        return {**base, "status": "error", "detail": f"import failed: {error}", "gil_enabled": gil_enabled()}
+        return ended(Status.ERROR, f"import failed: {error}")
     except (Exception, SystemExit) as error:  # a setup or check calling sys.exit() is an error of the cell
         tail = "".join(traceback.format_exception(type(error), error, error.__traceback__)[-3:])
-        return {**base, "status": "error", "detail": f"{type(error).__name__}: {error}\n{tail}", "gil_enabled": gil_enabled()}
-    total = observed.outcomes.total
-    answer = {
-        **base,
-        "status": "ok",
-        "detail": observed.detail,
-        "outcomes": [o.to_json(total) for o in observed.outcomes.rows()],
-        "timings": observed.timings,
-        "gil_enabled": gil_enabled(),
-    }
-    if observed.spreads:
-        answer["spreads"] = {name: spread.to_json() for name, spread in observed.spreads.items()}
-    if observed.conditions is not None:
-        answer["conditions"] = observed.conditions.to_json()
+        return ended(Status.ERROR, f"{type(error).__name__}: {error}\n{tail}")
+    result = Result(
+        cell.experiment, cell.backend, cell.variant, cell.threads, Status.OK, observed.detail,
+        outcomes=grade(cell, observed), timings=observed.timings, gil_enabled=gil_enabled(),
+        spreads=observed.spreads, conditions=observed.conditions,
+    )
+    answer = result.to_json()
     if observed.repeats is not None:
         # The runner judges stability once it has added what only it sees (load before and after).
         answer["repeats"] = {"done": observed.repeats, "planned": observed.repeats_planned}
@@ -154,7 +152,7 @@ def main(argv: list[str]) -> int:
     if hang_dump_after:
         # Dump all thread stacks shortly before the parent's timeout, so a hang says where it hangs.
         faulthandler.dump_traceback_later(hang_dump_after, exit=False)
-    answer = run_cell(request)
+    answer = execute_cell(request)
     if os.getpid() != worker_pid:
         os._exit(0)  # a fork the cell's code made, come back out here: the answer is not its to give
     _emit(channel, answer)
