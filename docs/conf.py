@@ -13,7 +13,7 @@ HERE = Path(__file__).parent
 
 
 def _generate_pages(app) -> None:
-    from gilsafe.sphinx import write_rule_pages
+    from gilsafe.report.pages import write_rule_pages
     from gilsafe.stress.experiments import EXPERIMENTS
 
     write_rule_pages(HERE / "rules")

@@ -25,7 +25,7 @@ def build_report(lint: list[str], stress: Path | None, out: Path) -> Path:
     """Build the report into `out` (replaced whole only once the build succeeded)."""
     from sphinx.cmd.build import build_main
 
-    from gilsafe.sphinx import write_rule_pages
+    from gilsafe.report.pages import write_rule_pages
 
     if not lint and stress is None:
         raise UsageError("give --lint PATH and/or --stress RESULTS.json")
