@@ -102,7 +102,8 @@ def add_stress_parser(commands) -> None:
 
 
 def run_stress(args: argparse.Namespace) -> int:
-    from gilsafe.stress import report
+    """Parse into a StressPlan, run it through gilsafe.stress.api, print."""
+    from gilsafe.stress import api, report
     from gilsafe.stress.model import Result
 
     if args.compare:
@@ -111,86 +112,51 @@ def run_stress(args: argparse.Namespace) -> int:
         old, new = (read_results(path)["results"] for path in args.compare)
         sys.stdout.write(report.compare([Result.from_json(r) for r in old], [Result.from_json(r) for r in new]))
         return EXIT_OK
-    from gilsafe.kernels import BACKENDS
-    from gilsafe.stress.experiments import EXPERIMENTS
-    from gilsafe.stress.runner import Budget, Run, plan, results_document, run_all, run_on_cluster, user_target_cells
-
-    if args.expect and not args.check:
-        raise UsageError("--expect names values of --check: give --check MOD:FN too")
-    if args.json is not None:
-        check_writable(args.json, "--json")  # before any cell runs: a run is never lost to a bad --json path
-    backends = list(BACKENDS) if args.backend == ["all"] else args.backend
-    unknown = [b for b in backends if b not in BACKENDS]
-    if unknown:
-        raise UsageError(f"unknown backend {unknown[0]!r} (known: {', '.join(BACKENDS)}, all)")
-    experiments = args.experiment or list(EXPERIMENTS)
-    unknown = [e for e in experiments if e.upper() not in EXPERIMENTS]
-    if unknown:
-        raise UsageError(f"unknown experiment {unknown[0]!r} (known: {', '.join(EXPERIMENTS)})")
-    experiments = [e.upper() for e in experiments]
     if args.scheduler and (args.python or args.compare_interpreters):
         raise UsageError("--scheduler runs cells with each Dask worker's own Python; drop --python/--compare-interpreters")
+    if args.compare_interpreters and (args.python or args.target):
+        raise UsageError("--compare-interpreters takes the place of --python, and runs built-in experiments only")
+    if args.json is not None:
+        check_writable(args.json, "--json")  # before any cell runs: a run is never lost to a bad --json path
     if args.scheduler:
         try:
             import distributed  # noqa: F401
         except ImportError:
             raise UsageError("--scheduler needs dask.distributed: pip install 'gilsafe[dask]'") from None
-    if args.compare_interpreters and (args.python or args.target):
-        raise UsageError("--compare-interpreters takes the place of --python, and runs built-in experiments only")
     interpreters = [_interpreter(p, "--compare-interpreters") for p in args.compare_interpreters] if args.compare_interpreters else [_interpreter(args.python)]
-    environments, availabilities = [], []
-    for interpreter in interpreters:
-        try:
-            environments.append(interpreter.ask("--environment"))
-            availabilities.append(interpreter.ask("--availability", "python" if args.target else ",".join(backends)))
-        except RuntimeError as error:
-            raise UsageError(str(error)) from None
-        if args.python or args.compare_interpreters:
-            interpreter.describe(environments[-1])
-
+    target = None
+    if args.target:
+        target = {"func": args.target, "setup": args.setup, "check": args.check, "cwd": os.getcwd(), "expect": args.expect or []}
+    plan = api.StressPlan(
+        experiments=tuple(args.experiment or ()),
+        backends=() if args.backend == ["all"] else tuple(args.backend),
+        threads=tuple(args.threads),
+        trials=args.trials,
+        size=args.size,
+        variants=tuple(args.variant) if args.variant else None,
+        repeats=args.repeats,
+        min_time=args.min_time,
+        target=target,
+        time_budget=args.time_budget,
+        cell_timeout=args.cell_timeout,
+        scheduler=args.scheduler,
+        interpreters=tuple(interpreters),
+    )
+    prepared = api.prepare(plan)
     if args.list:
-        sys.stdout.write(_listing(experiments, availabilities[0]))
+        sys.stdout.write(_listing(plan.chosen_experiments(), prepared.availabilities[0]))
         return EXIT_OK
     progress = _Progress(sys.stderr)
-    runs = []
-    started = Budget(args.time_budget)
-    for index, (interpreter, availability) in enumerate(zip(interpreters, availabilities)):
-        # Each interpreter gets an equal share of what is left of the budget.
-        left = None if args.time_budget is None else started.remaining() / (len(interpreters) - index)
-        budget = Budget(left)
-        if args.target:
-            target = {"func": args.target, "setup": args.setup, "check": args.check, "cwd": os.getcwd(), "expect": args.expect or []}
-            cells = user_target_cells(target, args.threads, args.trials)
-        else:
-            cells = plan(experiments, backends, args.threads, args.trials, args.size, args.variant, args.repeats, args.min_time)
-            if not cells:
-                raise UsageError("no experiment applies to the chosen backends (see --list)")
-        if args.scheduler:
-            try:
-                run = run_on_cluster(cells, args.scheduler, budget=budget, cell_timeout=args.cell_timeout, progress=progress)
-            except RuntimeError as error:
-                raise UsageError(str(error)) from None
-        else:
-            local_availability = None if args.target else availability
-            run = run_all(cells, interpreter, budget=budget, cell_timeout=args.cell_timeout, availability=local_availability, progress=progress)
-        runs.append(run)
-        if run.interrupted:
-            break
+    runs = api.run(plan, prepared, progress)
     progress.done()
-    merged = Run(
-        results=[r for run in runs for r in run.results],
-        cut=[c for run in runs for c in run.cut],
-        interrupted=any(run.interrupted for run in runs),
-    )
-    document = results_document(environments[0], merged)
-    if len(environments) > 1:
-        document["compared_environment"] = environments[1]
-    unwritten = _write_results(args.json, document) if args.json else None
-    for environment in environments:
+    merged = api.merge(runs)
+    unwritten = _write_results(args.json, api.document(prepared, merged)) if args.json else None
+    for environment in prepared.environments:
         sys.stdout.write(_environment_line(environment))
     sys.stdout.write(report.format_results(merged.results, [c.label for c in merged.cut], merged.interrupted))
     if len(runs) == 2:
-        sys.stdout.write("\n" + report.side_by_side(runs[0].results, runs[1].results, _column(environments[0]), _column(environments[1])))
+        columns = [_column(environment) for environment in prepared.environments]
+        sys.stdout.write("\n" + report.side_by_side(runs[0].results, runs[1].results, *columns))
     if unwritten:
         sys.stdout.flush()  # the summary first, then why the file is missing
         print(f"gilsafe: error: {unwritten}", file=sys.stderr)
