@@ -199,3 +199,21 @@ def test_catalogue_covers_the_issue():
     for spec in ex.EXPERIMENTS.values():
         assert spec.variants and spec.talk and spec.slides
     assert ex.usable_cores() >= 1
+
+
+def test_no_race_under_the_gil_never_reads_as_safe(monkeypatch, tmp_path):
+    from gilsafe.stress import report
+
+    monkeypatch.setenv("GILSAFE_FREE_THREADED_HOME", str(tmp_path))
+    quiet = Result("E2", "python", "talk", 2, Status.OK, outcomes=[Outcome("g == 0", 30, ACCEPTABLE), Outcome("g != 0", 0, INTERESTING)], gil_enabled=True)
+    text = report.format_results([quiet])
+    assert 'note: no race showed in 1 cell on a GIL build (E2 python/talk x2). That is not "safe"' in text
+    assert "--python PATH (scripts/free-threaded-python builds one)" in text
+    (tmp_path / "3.13" / "bin").mkdir(parents=True)
+    (tmp_path / "3.13" / "bin" / "python3.13t").touch()
+    assert f"one is built here: {tmp_path / '3.13' / 'bin' / 'python3.13t'}" in report.format_results([quiet])
+    raced = Result("E2", "python", "talk", 2, Status.OK, outcomes=[Outcome("g == 0", 29, ACCEPTABLE), Outcome("g != 0", 1, INTERESTING)], gil_enabled=True)
+    free = Result("E2", "python", "talk", 2, Status.OK, outcomes=[Outcome("g == 0", 30, ACCEPTABLE)], gil_enabled=False)
+    speed = Result("E4", "numpy", "talk", 2, Status.OK, gil_enabled=True)
+    for result in (raced, free, speed):
+        assert "no race showed" not in report.format_results([result]), result
