@@ -5,11 +5,11 @@ that imports no command's code."""
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 from gilsafe import __version__
 from gilsafe.errors import UsageError
+from gilsafe.option_types import positive_int, positive_seconds
 
 
 def _codes(value: str) -> list[str]:
@@ -19,26 +19,6 @@ def _codes(value: str) -> list[str]:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, as for every other usage error
         raise UsageError(message)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number of 1 or more")
-    return number
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0")
-    return seconds
 
 
 def _sizes(text: str) -> tuple[float, ...]:
@@ -82,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--add-noqa", action="store_true", help="suppress every current finding with # noqa")
     lint.add_argument("--no-cache", action="store_true", help="neither read nor write .gilsafe_cache/")
     lint.add_argument("--cache-dir", type=Path, default=Path(".gilsafe_cache"))
-    lint.add_argument("--jobs", "-j", type=_positive_int, default=None, help="worker processes (default, and at most: the cores this process may use)")
+    lint.add_argument("--jobs", "-j", type=positive_int, default=None, help="worker processes (default, and at most: the cores this process may use)")
 
     commands.add_parser("rules", help="list the rules")
     rule = commands.add_parser("rule", help="print a rule's documentation")
@@ -97,10 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("callable", help="dotted name: numpy.add, numpy.ndarray.sum, time.sleep, pkg.mod:func")
     probe.add_argument("--sizes", type=_sizes, default=(10, 1000, 1_000_000), help="comma-separated sizes (default 10,1000,1000000)")
     probe.add_argument("--dtype", default="float64", help="element type of the array arguments (default float64)")
-    probe.add_argument("--arguments", type=_positive_int, default=None, metavar="N", help="how many array arguments (default: a ufunc's nin, else 1)")
+    probe.add_argument("--arguments", type=positive_int, default=None, metavar="N", help="how many array arguments (default: a ufunc's nin, else 1)")
     probe.add_argument("--device", default="cpu", help="where torch makes its tensors: cpu or cuda (CuPy is always on the GPU)")
     probe.add_argument("--scalar", action="store_true", help="pass the size itself as the only argument (e.g. time.sleep)")
-    probe.add_argument("--seconds", type=_positive_seconds, default=0.2, help="time spent probing each size (default 0.2)")
+    probe.add_argument("--seconds", type=positive_seconds, default=0.2, help="time spent probing each size (default 0.2)")
     probe.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the rows as JSON (atomically)")
 
     from gilsafe.stress.cli import add_stress_parser

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shutil
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from gilsafe.atomic import check_writable
 from gilsafe.errors import UsageError
+from gilsafe.option_types import positive_int, positive_seconds
 from gilsafe.stress.stability import DEFAULT_MIN_TIME, DEFAULT_REPEATS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -25,26 +25,6 @@ def _numbers(value: str) -> list[int]:
     if not numbers or any(n < 1 for n in numbers):
         raise argparse.ArgumentTypeError(f"{value!r}: give positive numbers")
     return numbers
-
-
-def positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r}: give a number of 1 or more")
-    return number
-
-
-def positive_seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise argparse.ArgumentTypeError(f"{value!r}: give a number of seconds above 0")
-    return seconds
 
 
 def _names(value: str) -> list[str]:
