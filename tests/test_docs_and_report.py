@@ -33,7 +33,7 @@ def test_report_on_examples(tmp_path, stress_json, run_gilsafe):
     index = (out / "index.html").read_text()
     assert "Lint: 6 findings under examples" in index
     assert re.search(r"GS101.*shared-read-modify-write.*3", index, re.S)
-    assert "races or wrong results observed" in index and "best speed-up vs 1 thread" in index
+    assert "Races and wrong results seen" in index and "The best speed-up per backend" in index
     findings = (out / "findings.html").read_text()
     assert "examples/add_sub_race.py:14:9" in findings
     assert "threading.Thread(target=add)" in findings
@@ -42,7 +42,7 @@ def test_report_on_examples(tmp_path, stress_json, run_gilsafe):
     stress_page = (out / "stress.html").read_text()
     assert "lost updates" in stress_page and "ACCEPTABLE" in stress_page
     images = sorted(p.name for p in (out / "_images").glob("*.png"))
-    assert images == ["E4-cext.png", "E4-python.png"]
+    assert images == ["E4-cext.png", "E4-python.png", "best-speedups.png"]
     assert "E4-cext.png" in stress_page
 
 
@@ -106,3 +106,56 @@ def test_report_shows_a_file_that_is_not_python_at_all(tmp_path, run_gilsafe):
     result = run_gilsafe("report", "--lint", binary, "-o", tmp_path / "r", cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "GS000" in (tmp_path / "r" / "findings.html").read_text()
+
+
+def _cell(experiment, backend, variant, threads, status="ok", outcomes=(), timings=None, detail="", stability=None):
+    from gilsafe.stress.model import Outcome, Result, Status
+
+    return Result(experiment, backend, variant, threads, Status(status), detail, [Outcome(*o) for o in outcomes], timings or {}, "current", True, stability=stability)
+
+
+def test_report_first_page_is_a_verdict_linking_to_its_detail(tmp_path):
+    """Built through the API from typed results: the first page answers first (findings worst
+    first, races k/N with wrong results first, crashes and hangs, best speed-up against min(N, M))
+    and every number is a link that lands on an anchor that exists."""
+    from gilsafe.report import build_report
+    from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, INTERESTING
+    from gilsafe.stress.stability import Stability
+
+    results = [
+        _cell("user", "python", "racy", 4, outcomes=[("400000", 19, INTERESTING, "differed"), ("300000", 1, INTERESTING, "differed")]),
+        _cell("E12", "numpy", "inplace", 2, outcomes=[("correct", 17, ACCEPTABLE), ("wrong sum", 3, FORBIDDEN, "an update was lost")]),
+        _cell("E2", "cext", "locked", 2, outcomes=[("400000", 20, ACCEPTABLE)]),
+        _cell("E4", "numba", "talk", 2, status="crash", detail="killed by SIGSEGV\nmore"),
+        _cell("E4", "cext", "tuned", 2, status="timeout", detail="no result after 60 s"),
+        _cell("E4", "numpy", "tuned", 1, timings={"speedup_vs_1_thread": 1.0}),
+        _cell("E4", "numpy", "tuned", 2, timings={"speedup_vs_1_thread": 1.8}),
+        _cell("E4", "numpy", "talk", 2, timings={"speedup_vs_1_thread": 5.9}, stability=Stability(2, 5, ("speedup_vs_1_thread",), ("other load",))),
+        _cell("E4", "python", "tuned", 2, timings={"speedup_vs_1_thread": 0.94}),
+    ]
+    stress = tmp_path / "results.json"
+    environment = json.loads((REPO / "docs" / "measured" / "cpu-2core.json").read_text())["environment"]
+    environment.update(cpu_affinity=2, gil_enabled=True, free_threaded_build=False)
+    stress.write_text(json.dumps({"environment": environment, "results": [r.to_json() for r in results]}))
+    index_path = build_report([str(REPO / "examples")], stress, tmp_path / "out")
+    index = index_path.read_text()
+    text = re.sub(r"<[^>]+>", " ", index)
+    text = re.sub(r"\s+", " ", text)
+    assert "Needs attention: 6 lint findings from 4 rules; races or wrong results in 2 of 9 stress cells; 2 crashes or hangs." in text
+    # wrong results (FORBIDDEN) before races, each with k/N and the outcome that made it so
+    assert text.index("E12 numpy/inplace x2 3/20 trials FORBIDDEN: wrong sum x3") < text.index("user python/racy x4 20/20 trials INTERESTING: 400000 x19; INTERESTING: 300000 x1")
+    assert "E2 cext/locked" not in text.split("Crashes and hangs")[0], "a cell with only ACCEPTABLE outcomes is not a race"
+    assert text.index("E4 numba/talk x2 crash killed by SIGSEGV") < text.index("E4 cext/tuned x2 timeout"), "crashes before hangs"
+    assert "numpy 1.80x 2 2 90% steady E4 numpy/tuned x2" in text and "python 0.94x 2 2 47% steady" in text
+    assert "5.90x" not in text, "a figure whose rounds spread wide does not beat a steady one"
+    assert "No race seen is not safe No race showed in 1 cell on a GIL build (E2 cext/locked x2)" in text, "0 races under the GIL never reads as safe"
+    # every link on the first page lands on an anchor of the page it names
+    links = re.findall(r'href="(findings|stress|rules/GS\d+)\.html#([^"]+)"', index)
+    assert {page for page, _ in links} >= {"findings", "stress", "rules/GS101"}
+    for page, anchor in links:
+        assert f'id="{anchor}"' in (tmp_path / "out" / f"{page}.html").read_text(), (page, anchor)
+    assert 'href="stress.html#gilsafe-cell-e12-numpy-inplace-2"' in index
+    assert 'href="findings.html#gilsafe-findings-gs101"' in index
+    assert "best-speedups.png" in index
+    stress_page = (tmp_path / "out" / "stress.html").read_text()
+    assert "killed by SIGSEGV" in stress_page and "an update was lost" in stress_page

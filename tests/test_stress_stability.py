@@ -190,7 +190,7 @@ def test_text_marks_unstable_figures_with_their_range_and_cause():
     assert "    unstable: efficiency varied over 5 repeats by more than 10% of the median" in text
     assert "    likely cause: other load: other processes used 1.0 cores while the cell timed" in text
     assert text.endswith("FORBIDDEN outcomes in 0; unstable speed figures in 1\n")
-    assert report.row_timing_line(row.to_json()).endswith("(likely cause: other load: other processes used 1.0 cores while the cell timed)")
+    assert report.report_timing_line(Result.from_json(row.to_json())).endswith("(likely cause: other load: other processes used 1.0 cores while the cell timed)")
 
 
 def test_results_with_spreads_round_trip_through_json():

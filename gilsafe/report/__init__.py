@@ -10,11 +10,18 @@ from pathlib import Path
 from gilsafe.errors import UsageError
 
 CONF = '''project = "gilsafe report"
-extensions = ["gilsafe.sphinx"]
+extensions = ["gilsafe.report.extension"]
 html_title = "gilsafe report"
 html_theme = "alabaster"
 html_theme_options = {"page_width": "1100px"}
+html_static_path = ["_static"]
+html_css_files = ["gilsafe.css"]
 '''
+
+# Tables sit under the text they belong to (alabaster centres them), and the verdict stands out.
+CSS = """table.gilsafe-table { margin-left: 0; }
+p.gilsafe-verdict { font-size: 1.25em; }
+"""
 
 
 def _page(title: str, body: str) -> str:
@@ -33,14 +40,16 @@ def build_report(lint: list[str], stress: Path | None, out: Path) -> Path:
         if not Path(path).exists():
             raise UsageError(f"--lint {path}: no such file or directory")
     if stress is not None:
-        from gilsafe.stress.results_file import read_results
+        from gilsafe.stress.results_file import read_document
 
-        read_results(stress)  # a wrong file is one line here, not a crash inside Sphinx
+        read_document(stress)  # a wrong file is one line here, not a crash inside Sphinx
     out = out.resolve()
     with tempfile.TemporaryDirectory(prefix="gilsafe-report-") as work:
         source = Path(work) / "source"
         source.mkdir()
         (source / "conf.py").write_text(CONF)
+        (source / "_static").mkdir()
+        (source / "_static" / "gilsafe.css").write_text(CSS)
         pages = []
         options = "".join(f"   :lint: {Path(p).resolve()}\n   :display: {p}\n" for p in lint[:1])
         if stress is not None:
@@ -50,12 +59,16 @@ def build_report(lint: list[str], stress: Path | None, out: Path) -> Path:
             (source / "findings.rst").write_text(_page("Findings", body))
             pages.append("findings")
             write_rule_pages(source / "rules")
-            pages.append("rules/*")
+            (source / "rules.rst").write_text(_page("Rules", ".. toctree::\n   :glob:\n   :maxdepth: 1\n\n   rules/*\n"))
         if stress is not None:
             (source / "stress.rst").write_text(_page("Stress results", f".. gilsafe-stress:: {stress.resolve()}\n"))
             pages.append("stress")
-        toctree = ".. toctree::\n   :glob:\n   :maxdepth: 1\n\n" + "".join(f"   {p}\n" for p in pages)
-        (source / "index.rst").write_text(_page("gilsafe report", f".. gilsafe-summary::\n{options}\n{toctree}"))
+        if lint:
+            pages.append("rules")
+        # The verdict page links to the detail itself; the toctree only orders the sidebar.
+        toctree = ".. toctree::\n   :hidden:\n\n" + "".join(f"   {p}\n" for p in pages)
+        detail = "Detail: " + ", ".join(f":doc:`{p}`" for p in pages) + "."
+        (source / "index.rst").write_text(_page("gilsafe report", f".. gilsafe-summary::\n{options}\n{detail}\n\n{toctree}"))
         html = Path(work) / "html"
         code = build_main(["-W", "-q", "-b", "html", "-d", str(Path(work) / "doctrees"), str(source), str(html)])
         if code != 0:

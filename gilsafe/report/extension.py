@@ -7,6 +7,10 @@ In conf.py: ``extensions = ["gilsafe.sphinx"]`` (which loads this module). Direc
 - ``.. gilsafe-stress:: RESULTS.json`` renders a stress run: outcome tables, timings, and one
   speed-up-vs-threads plot (against the ideal min(N, M)) per experiment and backend.
 - ``.. gilsafe-rule:: GS101`` renders a rule's page from the rule module itself.
+- ``.. gilsafe-summary::`` with ``:lint: PATH`` and/or ``:stress: RESULTS.json``: the verdict
+  first (findings by rule worst first, races and wrong results k/N, crashes and hangs, the best
+  speed-up per backend against min(N, M)), each number linking to the pages the two directives above
+  make in the same project.
 - ``.. gilsafe-experiment:: E4`` renders an experiment's page: the talk's figures, and measured
   ones when ``:results: FILE`` is given.
 

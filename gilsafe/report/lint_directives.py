@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from docutils import nodes
@@ -12,7 +12,7 @@ from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
 from gilsafe import __version__
-from gilsafe.report.pages import inline_code_text, rule_label, rule_page_rst, table
+from gilsafe.report.pages import findings_label, inline_code_text, rule_label, rule_page_rst, table, worst_first
 
 
 class RuleDirective(SphinxDirective):
@@ -69,11 +69,15 @@ class LintDirective(SphinxDirective):
         by_rule: dict[str, list] = defaultdict(list)
         for finding in findings:
             by_rule[finding.code].append(finding)
-        for code in sorted(by_rule):
+        for code in worst_first(Counter({code: len(found) for code, found in by_rule.items()})):
             rule = ALL_RULES.get(code)
             name = rule.name if rule else "parse-failure"
-            rubric = nodes.rubric("", f"{code} {name}: {len(by_rule[code])}")
-            result.append(rubric)
+            label = findings_label(code)
+            std = self.env.get_domain("std")
+            if label not in std.labels:  # several linted folders on one page: the first is the target
+                std.note_hyperlink_target(label, self.env.docname, nodes.make_id(label), f"{code} findings")
+                result.append(nodes.target("", "", ids=[nodes.make_id(label)]))
+            result.append(nodes.rubric("", f"{code} {name}: {len(by_rule[code])}"))
             for finding in by_rule[code]:
                 result += self._finding(finding, rule is not None, context, target, shown_as)
         return result

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from docutils import nodes
-
-
+from sphinx import addnodes
 
 PLOTS_FOLDER = "_gilsafe"
 
@@ -22,7 +22,7 @@ def inline_code_text(text: str) -> list[nodes.Node]:
     return parts
 
 
-def table(headers: list[str], rows: list[list[str]], classes: tuple[str, ...] = ()) -> nodes.table:
+def table(headers: list[str], rows: list[list[str | nodes.Node]], classes: tuple[str, ...] = ()) -> nodes.table:
     result = nodes.table(classes=["gilsafe-table", *classes])
     group = nodes.tgroup(cols=len(headers))
     result += group
@@ -37,17 +37,42 @@ def table(headers: list[str], rows: list[list[str]], classes: tuple[str, ...] = 
     return result
 
 
-def _row(cells: list[str]) -> nodes.row:
+def _row(cells: list[str | nodes.Node]) -> nodes.row:
     row = nodes.row()
     for cell in cells:
         entry = nodes.entry()
-        entry += nodes.paragraph("", "", *inline_code_text(str(cell)))
+        entry += nodes.paragraph("", "", cell) if isinstance(cell, nodes.Node) else nodes.paragraph("", "", *inline_code_text(str(cell)))
         row += entry
     return row
 
 
 def rule_label(code: str) -> str:
     return f"gilsafe-rule-{code.lower()}"
+
+
+def worst_first(counts: Mapping[str, int]) -> list[str]:
+    """Rule codes, worst first: files that could not be linted, then rules whose races show under
+    the GIL today, then free-threaded only; more findings first within each."""
+    from gilsafe.lint.rule import FREE_THREADED
+    from gilsafe.rules import ALL_RULES
+
+    def rank(code: str) -> tuple:
+        rule = ALL_RULES.get(code)
+        return (rule is not None, rule is not None and rule.when == FREE_THREADED, -counts[code], code)
+
+    return sorted(counts, key=rank)
+
+
+def findings_label(code: str) -> str:
+    """Where the findings page lists a rule's findings."""
+    return f"gilsafe-findings-{code.lower()}"
+
+
+def reference(label: str, text: str) -> addnodes.pending_xref:
+    """A link to a label anywhere in the build, resolved once every page is read."""
+    node = addnodes.pending_xref("", refdomain="std", reftype="ref", reftarget=label, refexplicit=True, refwarn=True)
+    node += nodes.inline("", text)
+    return node
 
 
 def markdown_to_rst(text: str) -> str:

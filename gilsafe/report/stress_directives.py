@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -11,23 +11,42 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 from gilsafe.report.pages import PLOTS_FOLDER, table
+from gilsafe.stress.model import Result
+from gilsafe.stress.results_file import ResultsFileError, StressDocument, read_document
 
 
-def load_stress(path: Path) -> dict:
-    return json.loads(path.read_text())
+def load_stress(directive: SphinxDirective, given: str) -> StressDocument:
+    """The results file a directive names (relative to its page), as records; a wrong file is the
+    directive's one-line error."""
+    source = (Path(directive.env.doc2path(directive.env.docname)).parent / given).resolve()
+    directive.env.note_dependency(str(source))
+    try:
+        return read_document(source)
+    except ResultsFileError as error:
+        raise directive.error(f"{directive.name}: {error}") from None
 
 
-def speedup_series(results: list[dict]) -> dict[tuple[str, str], dict[str, list[tuple[int, float]]]]:
+def cell_name(result: Result) -> str:
+    return f"{result.experiment} {result.backend}/{result.variant} x{result.threads}"
+
+
+def cell_label(result: Result) -> str:
+    """The cross-reference label of a cell's detail on the stress page."""
+    where = f"-{result.python}" if result.python not in ("", "current") else ""
+    return "gilsafe-cell-" + re.sub(r"[^a-z0-9]+", "-", f"{result.experiment}-{result.backend}-{result.variant}-{result.threads}{where}".lower()).strip("-")
+
+
+def speedup_series(results: list[Result]) -> dict[tuple[str, str], dict[str, list[tuple[int, float]]]]:
     """(experiment, backend) -> variant -> [(threads, speed-up vs 1 thread)] for threaded speed rows."""
     series: dict[tuple[str, str], dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
-    for row in results:
-        speedup = row.get("timings", {}).get("speedup_vs_1_thread")
-        if row.get("status") == "ok" and isinstance(speedup, (int, float)):
-            series[(row["experiment"], row["backend"])][row["variant"]].append((row["threads"], speedup))
+    for result in results:
+        speedup = result.timings.get("speedup_vs_1_thread")
+        if result.status == "ok" and isinstance(speedup, (int, float)):
+            series[(result.experiment, result.backend)][result.variant].append((result.threads, speedup))
     return series
 
 
-def plot_speedups(results: list[dict], cores: int, folder: Path) -> dict[tuple[str, str], Path]:
+def plot_speedups(results: list[Result], cores: int, folder: Path) -> dict[tuple[str, str], Path]:
     """One PNG per experiment and backend: speed-up vs threads, with the ideal min(N, M)."""
     import matplotlib
 
@@ -57,62 +76,88 @@ def plot_speedups(results: list[dict], cores: int, folder: Path) -> dict[tuple[s
     return made
 
 
+def image(directive: SphinxDirective, path: Path, alt: str) -> nodes.image:
+    uri = "/" + path.relative_to(Path(directive.env.srcdir)).as_posix()
+    return nodes.image(uri=uri, alt=alt, candidates={"*": uri})
+
+
+def outcome_rows(result: Result) -> list[list[str]]:
+    total = sum(o.count for o in result.outcomes)
+    return [[o.outcome, str(o.count), f"{100 * o.count / total:.1f}%" if total else "-", str(o.expect), o.description] for o in result.outcomes]
+
+
+def has_detail(result: Result) -> bool:
+    """An outcome table or a failure to show below the experiment's table."""
+    return bool(result.outcomes) or result.status.failed
+
+
+def measured_line(result: Result) -> str:
+    from gilsafe.stress.report import report_timing_line
+
+    return report_timing_line(result) or (result.detail.splitlines() or [""])[0]
+
+
+def environment_line(document: StressDocument) -> str:
+    env = document.environment
+    return (
+        f"Python {env.get('python')} ({'free-threaded' if env.get('free_threaded_build') else 'GIL'} build, "
+        f"GIL {'enabled' if env.get('gil_enabled') else 'disabled'}), {document.usable_cores} usable cores; "
+        + ", ".join(f"{k} {v}" for k, v in sorted(env.get("libraries", {}).items()) if v)
+    )
+
+
 class StressDirective(SphinxDirective):
+    """Every cell of a results file: a table per experiment, each cell's detail (outcome table,
+    timings) under a label the report's first page links to, and speed-up plots."""
+
     required_arguments = 1
 
     def run(self) -> list[nodes.Node]:
         from gilsafe.stress.experiments import EXPERIMENTS
-        from gilsafe.stress.report import row_timing_line
 
-        folder = Path(self.env.doc2path(self.env.docname)).parent
-        source = (folder / self.arguments[0]).resolve()
-        self.env.note_dependency(str(source))
-        try:
-            document = load_stress(source)
-        except (OSError, ValueError) as error:
-            raise self.error(f"gilsafe-stress: cannot read {self.arguments[0]}: {error}") from None
-        env = document.get("environment", {})
-        cores = env.get("cpu_affinity") or env.get("cpu_count") or 1
-        out: list[nodes.Node] = [
-            nodes.paragraph(
-                "",
-                f"Python {env.get('python')} ({'free-threaded' if env.get('free_threaded_build') else 'GIL'} build, "
-                f"GIL {'enabled' if env.get('gil_enabled') else 'disabled'}), {cores} usable cores; "
-                + ", ".join(f"{k} {v}" for k, v in sorted(env.get("libraries", {}).items()) if v),
-            )
-        ]
+        document = load_stress(self, self.arguments[0])
+        out: list[nodes.Node] = [nodes.paragraph("", environment_line(document))]
         plots_dir = Path(self.env.srcdir) / PLOTS_FOLDER / Path(self.env.docname).name
-        plots = plot_speedups(document["results"], cores, plots_dir)
-        by_experiment: dict[str, list[dict]] = defaultdict(list)
-        for row in document["results"]:
-            by_experiment[row["experiment"]].append(row)
-        for experiment, rows in by_experiment.items():
+        plots = plot_speedups(document.results, document.usable_cores, plots_dir)
+        by_experiment: dict[str, list[Result]] = defaultdict(list)
+        for result in document.results:
+            by_experiment[result.experiment].append(result)
+        for experiment, results in by_experiment.items():
             spec = EXPERIMENTS.get(experiment)
-            title = f"{experiment}: {spec.title}" if spec else experiment
-            out.append(nodes.rubric("", title))
+            out.append(nodes.rubric("", f"{experiment}: {spec.title}" if spec else experiment))
             if spec:
                 out.append(nodes.paragraph("", f"Observed: {spec.observes}. The talk: {spec.talk}."))
-            table_rows = []
-            for row in rows:
-                detail = row["detail"].splitlines()[0] if row["detail"] else ""
-                table_rows.append([f"{row['backend']}/{row['variant']}", str(row["threads"]), row["status"], row_timing_line(row) or detail])
-            out.append(table(["backend/variant", "threads", "status", "timings or detail"], table_rows))
-            for row in rows:
-                if row.get("outcomes"):
-                    total = sum(o["count"] for o in row["outcomes"])
-                    out.append(nodes.paragraph("", "", nodes.strong("", f"{row['backend']}/{row['variant']}, {row['threads']} threads"), nodes.Text(f" - {row['detail'].splitlines()[0] if row['detail'] else ''}")))
-                    out.append(
-                        table(
-                            ["outcome", "count", "frequency", "expect", "description"],
-                            [[o["outcome"], str(o["count"]), f"{100 * o['count'] / total:.1f}%" if total else "-", o["expect"], o.get("description", "")] for o in row["outcomes"]],
-                            classes=("gilsafe-outcomes",),
-                        )
-                    )
+            # A speed cell's detail is its row: the summary's links land on the table.
+            out += [self._target(r) for r in results if not has_detail(r)]
+            out.append(table(["backend/variant", "threads", "status", "timings or detail"], [[f"{r.backend}/{r.variant}", str(r.threads), str(r.status), measured_line(r)] for r in results]))
+            for result in results:
+                if has_detail(result):
+                    out += self._cell_detail(result)
             for (plot_experiment, backend), path in plots.items():
                 if plot_experiment == experiment:
-                    uri = "/" + path.relative_to(Path(self.env.srcdir)).as_posix()
-                    out.append(nodes.image(uri=uri, alt=f"{experiment} {backend}: speed-up vs threads", candidates={"*": uri}))
+                    out.append(image(self, path, f"{experiment} {backend}: speed-up vs threads"))
         return out
+
+    def _cell_detail(self, result: Result) -> list[nodes.Node]:
+        """A cell with something to show gets its own labelled block."""
+        heading = nodes.paragraph("", "", nodes.strong("", f"{result.backend}/{result.variant}, {result.threads} threads: {result.status}"))
+        first_line = (result.detail.splitlines() or [""])[0]
+        if first_line:
+            heading += nodes.Text(f" - {first_line}")
+        out: list[nodes.Node] = [self._target(result), heading]
+        if result.outcomes:
+            out.append(table(["outcome", "count", "frequency", "expect", "description"], outcome_rows(result), classes=("gilsafe-outcomes",)))
+        elif result.detail.strip():
+            out.append(nodes.literal_block(result.detail, result.detail))
+        return out
+
+    def _target(self, result: Result) -> nodes.target:
+        label = cell_label(result)
+        node_id = nodes.make_id(label)
+        std = self.env.get_domain("std")
+        if label not in std.labels:  # the same results file shown twice keeps its first place
+            std.note_hyperlink_target(label, self.env.docname, node_id, cell_name(result))
+        return nodes.target("", "", ids=[node_id])
 
 
 class ExperimentDirective(SphinxDirective):
@@ -121,7 +166,6 @@ class ExperimentDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         from gilsafe.stress.experiments import EXPERIMENTS
-        from gilsafe.stress.report import row_timing_line
 
         spec = EXPERIMENTS.get(self.arguments[0].upper())
         if spec is None:
@@ -146,16 +190,9 @@ class ExperimentDirective(SphinxDirective):
             rows.append(["anything else", str(outcomes.unlisted), outcomes.unlisted_description])
             out.append(table(["outcome", "expect", "meaning"], rows))
         if "results" in self.options:
-            source = (Path(self.env.doc2path(self.env.docname)).parent / self.options["results"]).resolve()
-            self.env.note_dependency(str(source))
-            document = load_stress(source)
-            env = document.get("environment", {})
-            rows = [r for r in document["results"] if r["experiment"] == spec.id]
+            document = load_stress(self, self.options["results"])
+            results = [r for r in document.results if r.experiment == spec.id]
+            env = document.environment
             out.append(nodes.paragraph("", f"Measured by this project: Python {env.get('python')}, {env.get('cpu_affinity')} cores ({env.get('machine', '')})."))
-            out.append(
-                table(
-                    ["backend/variant", "threads", "status", "measured"],
-                    [[f"{r['backend']}/{r['variant']}", str(r["threads"]), r["status"], row_timing_line(r) or (r["detail"].splitlines() or [""])[0]] for r in rows],
-                )
-            )
+            out.append(table(["backend/variant", "threads", "status", "measured"], [[f"{r.backend}/{r.variant}", str(r.threads), str(r.status), measured_line(r)] for r in results]))
         return out

@@ -1,71 +1,194 @@
-"""The report's first page: findings per rule, races seen, crashes and hangs, best speed-ups."""
+"""The report's first page, a verdict before the detail: is the code safe (findings, races, wrong
+results, crashes and hangs), and do threads help (the best speed-up per backend against the ideal
+min(N, M)). Every number links to where it comes from."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
+from gilsafe.lint.rule import BOTH, FREE_THREADED, UNDER_GIL
 from gilsafe.report.lint_directives import lint_once
-from gilsafe.report.pages import table
-from gilsafe.report.stress_directives import load_stress
+from gilsafe.report.pages import PLOTS_FOLDER, findings_label, inline_code_text, reference, rule_label, table, worst_first
+from gilsafe.report.stress_directives import cell_label, cell_name, image, load_stress
+from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, Result, Status
+from gilsafe.stress.results_file import StressDocument
+
+
+WHEN_IT_MATTERS = {BOTH: "under the GIL and free-threaded", UNDER_GIL: "under the GIL", FREE_THREADED: "free-threaded only"}
+
+
+@dataclass(frozen=True)
+class BestSpeedup:
+    """A backend's best threaded speed-up, and what the ideal was for that cell."""
+
+    result: Result
+    speedup: float
+    ideal: int  # min(N threads, M usable cores)
+
+    @property
+    def efficiency(self) -> float:
+        return self.speedup / self.ideal
+
+    @property
+    def stable(self) -> bool:
+        return SPEEDUP not in self.result.unstable
+
+
+def bad_share(result: Result) -> tuple[int, int]:
+    """(trials with an outcome that is not ACCEPTABLE, trials)."""
+    total = sum(o.count for o in result.outcomes)
+    return sum(o.count for o in result.outcomes if o.expect != ACCEPTABLE), total
+
+
+def races_seen(results: list[Result]) -> list[Result]:
+    """Cells that showed a race or a wrong result, wrong results (FORBIDDEN) first, then by share."""
+    seen = [r for r in results if bad_share(r)[0]]
+    return sorted(seen, key=lambda r: (not r.forbidden, -bad_share(r)[0] / bad_share(r)[1]))
+
+
+def worst_outcomes(result: Result, shown: int = 3) -> str:
+    """The outcomes that made a cell a race, FORBIDDEN first: `FORBIDDEN: wrong sum x3`."""
+    bad = sorted((o for o in result.outcomes if o.count and o.expect != ACCEPTABLE), key=lambda o: (o.expect != FORBIDDEN, -o.count))
+    text = "; ".join(f"{o.expect}: {o.outcome} x{o.count}" for o in bad[:shown])
+    return text + (f"; {len(bad) - shown} more" if len(bad) > shown else "")
+
+
+def crashes_and_hangs(results: list[Result]) -> list[Result]:
+    return sorted((r for r in results if r.status.failed), key=lambda r: r.status, reverse=True)
+
+
+SPEEDUP = "speedup_vs_1_thread"
+
+
+def best_speedups(document: StressDocument) -> dict[str, BestSpeedup]:
+    """Per backend, the threaded cell with the best speed-up against one thread; a figure whose
+    rounds spread wide only when the backend has no steady one (a noisy 6x must not win)."""
+    best: dict[str, BestSpeedup] = {}
+    for result in document.results:
+        speedup = result.timings.get(SPEEDUP)
+        if result.status != Status.OK or result.threads < 2 or not isinstance(speedup, (int, float)):
+            continue
+        candidate = BestSpeedup(result, float(speedup), min(result.threads, document.usable_cores))
+        held = best.get(result.backend)
+        if held is None or (candidate.stable, candidate.speedup) > (held.stable, held.speedup):
+            best[result.backend] = candidate
+    return best
+
+
+def plot_best_speedups(best: dict[str, BestSpeedup], path: Path) -> Path:
+    """A small bar chart: each backend's best speed-up, and the ideal it is held against."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = sorted(best, key=lambda b: best[b].efficiency)
+    figure, axes = plt.subplots(figsize=(4.8, 0.45 * len(names) + 1.3), dpi=100)
+    rows = range(len(names))
+    axes.barh(rows, [best[n].speedup for n in names], color="#4c72b0", label="best speed-up")
+    axes.scatter([best[n].ideal for n in names], rows, marker="|", s=300, color="black", label="ideal min(N, M)", zorder=3)
+    axes.set_yticks(list(rows), names)
+    axes.set_xlabel("speed-up vs 1 thread")
+    axes.set_xlim(0, max(max(b.ideal, b.speedup) for b in best.values()) * 1.1)
+    # Below the axes: inside, it would cover the bars it explains.
+    axes.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2, frameon=False)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
 
 
 class SummaryDirective(SphinxDirective):
-    """The report's first page: findings per rule, races seen, crashes and hangs, best speed-ups."""
-
     option_spec = {"lint": directives.unchanged, "stress": directives.unchanged, "display": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        from gilsafe.rules import ALL_RULES
-
         folder = Path(self.env.doc2path(self.env.docname)).parent
-        out: list[nodes.Node] = []
-        if "lint" in self.options:
-            report = lint_once((folder / self.options["lint"]).resolve())
-            counts: dict[str, int] = defaultdict(int)
-            for finding in report.findings:
-                counts[finding.code] += 1
-            out.append(nodes.rubric("", f"Lint: {len(report.findings)} findings under {self.options.get('display', self.options['lint'])}"))
-            rows = [[code, ALL_RULES[code].name if code in ALL_RULES else "parse-failure", str(n)] for code, n in sorted(counts.items())]
-            out.append(table(["rule", "name", "findings"], rows or [["-", "no findings", "0"]]))
-            if report.errors:
-                out.append(nodes.paragraph("", f"{len(report.errors)} files could not be linted (see the findings page)."))
-        if "stress" in self.options:
-            source = (folder / self.options["stress"]).resolve()
-            self.env.note_dependency(str(source))
-            results = load_stress(source)["results"]
-            races = [r for r in results if any(o["expect"] != "ACCEPTABLE" and o["count"] for o in r.get("outcomes", []))]
-            broken = [r for r in results if r["status"] in ("crash", "timeout", "error")]
-            out.append(nodes.rubric("", f"Stress: {len(results)} cells"))
-            out.append(
-                table(
-                    ["what", "cells"],
-                    [
-                        ["races or wrong results observed", ", ".join(_cell_name(r) + f" ({_bad_share(r)})" for r in races) or "none"],
-                        ["crashes and hangs", ", ".join(f"{_cell_name(r)}: {r['status']}" for r in broken) or "none"],
-                        ["skipped", str(sum(r["status"] == "skipped" for r in results))],
-                    ],
-                )
-            )
-            best: dict[str, tuple[float, str]] = {}
-            for row in results:
-                speedup = row.get("timings", {}).get("speedup_vs_1_thread")
-                if row["status"] == "ok" and isinstance(speedup, (int, float)) and speedup > best.get(row["backend"], (0.0, ""))[0]:
-                    best[row["backend"]] = (speedup, _cell_name(row))
-            if best:
-                out.append(table(["backend", "best speed-up vs 1 thread", "cell"], [[b, f"{s:.2f}x", c] for b, (s, c) in sorted(best.items())]))
+        report = lint_once((folder / self.options["lint"]).resolve()) if "lint" in self.options else None
+        document = load_stress(self, self.options["stress"]) if "stress" in self.options else None
+        out: list[nodes.Node] = [self._verdict(report, document)]
+        if report is not None:
+            out += self._findings(report)
+        if document is not None:
+            out += self._stress(document)
         return out
 
+    def _verdict(self, report, document: StressDocument | None) -> nodes.Node:
+        """One sentence: what needs looking at, or that nothing was seen (and what that does not prove)."""
+        parts = []
+        if report is not None:
+            rules = len({f.code for f in report.findings})
+            parts.append(f"{len(report.findings)} lint finding{'s' * (len(report.findings) != 1)}" + (f" from {rules} rule{'s' * (rules != 1)}" if rules else ""))
+        if document is not None:
+            races, broken = races_seen(document.results), crashes_and_hangs(document.results)
+            parts.append(f"races or wrong results in {len(races)} of {len(document.results)} stress cells")
+            parts.append(f"{len(broken)} crash{'es' * (len(broken) != 1)} or hang{'s' * (len(broken) != 1)}")
+        trouble = (report is not None and report.findings) or (document is not None and (races_seen(document.results) or crashes_and_hangs(document.results)))
+        head = "Needs attention: " if trouble else "Nothing seen: "
+        paragraph = nodes.paragraph(classes=["gilsafe-verdict"])
+        paragraph += nodes.strong("", head)
+        paragraph += nodes.Text("; ".join(parts) + ".")
+        if not trouble:
+            paragraph += nodes.Text(" That is evidence, not proof: a race that needs other timing, another build or other input stays hidden.")
+        return paragraph
 
-def _cell_name(row: dict) -> str:
-    return f"{row['experiment']} {row['backend']}/{row['variant']} x{row['threads']}"
+    def _findings(self, report) -> list[nodes.Node]:
+        from gilsafe.rules import ALL_RULES
 
+        counts = Counter(f.code for f in report.findings)
+        out: list[nodes.Node] = [nodes.rubric("", f"Lint: {len(report.findings)} findings under {self.options.get('display', self.options['lint'])}")]
+        rows: list[list] = []
+        for code in worst_first(counts):
+            rule = ALL_RULES.get(code)
+            rows.append([
+                reference(rule_label(code), code) if rule and self.config.gilsafe_link_rules else code,
+                rule.name if rule else "could not be linted",
+                WHEN_IT_MATTERS.get(rule.when, rule.when) if rule else "-",
+                reference(findings_label(code), str(counts[code])),
+            ])
+        out.append(table(["rule", "name", "when it matters", "findings"], rows or [["-", "no findings", "-", "0"]]))
+        if report.errors:
+            out.append(nodes.paragraph("", f"{len(report.errors)} files could not be linted (see the findings page)."))
+        return out
 
-def _bad_share(row: dict) -> str:
-    total = sum(o["count"] for o in row["outcomes"])
-    bad = sum(o["count"] for o in row["outcomes"] if o["expect"] != "ACCEPTABLE")
-    return f"{bad}/{total}"
+    def _stress(self, document: StressDocument) -> list[nodes.Node]:
+        from gilsafe.stress.report import quiet_under_the_gil
+
+        results = document.results
+        out: list[nodes.Node] = [nodes.rubric("", f"Stress: {len(results)} cells, {'free-threaded' if not document.environment.get('gil_enabled', True) else 'GIL'} build, {document.usable_cores} usable cores")]
+        rows: list[list] = []
+        for result in races_seen(results):
+            bad, total = bad_share(result)
+            rows.append([reference(cell_label(result), cell_name(result)), reference(cell_label(result), f"{bad}/{total} trials"), worst_outcomes(result)])
+        out.append(nodes.paragraph("", "Races and wrong results seen:"))
+        out.append(table(["cell", "not ACCEPTABLE", "outcomes"], rows or [["none", "-", "-"]]))
+        broken = crashes_and_hangs(results)
+        out.append(nodes.paragraph("", "Crashes and hangs:"))
+        out.append(table(["cell", "status", "detail"], [[reference(cell_label(r), cell_name(r)), str(r.status), (r.detail.splitlines() or [""])[0]] for r in broken] or [["none", "-", "-"]]))
+        skipped = sum(r.status == Status.SKIPPED for r in results)
+        if skipped:
+            out.append(nodes.paragraph("", f"{skipped} cells skipped (a backend not installed or no device; the stress page says which)."))
+        quiet = " ".join(line.strip() for line in quiet_under_the_gil(results) if line.strip())
+        if quiet:
+            note = nodes.admonition(classes=["warning"])
+            note += nodes.title("", "No race seen is not safe")
+            sentence = quiet.removeprefix("note: ")
+            note += nodes.paragraph("", "", *inline_code_text(sentence[:1].upper() + sentence[1:]))
+            out.append(note)
+        best = best_speedups(document)
+        if best:
+            out.append(nodes.rubric("", "Do threads help? The best speed-up per backend"))
+            order = sorted(best, key=lambda b: (not best[b].stable, -best[b].efficiency))
+            out.append(table(
+                ["backend", "best speed-up", "threads", "ideal min(N, M)", "of ideal", "rounds", "cell"],
+                [[b, reference(cell_label(best[b].result), f"{best[b].speedup:.2f}x"), str(best[b].result.threads), str(best[b].ideal), f"{100 * best[b].efficiency:.0f}%", "steady" if best[b].stable else "spread wide: do not trust", reference(cell_label(best[b].result), cell_name(best[b].result))] for b in order],
+            ))
+            plot = plot_best_speedups(best, Path(self.env.srcdir) / PLOTS_FOLDER / Path(self.env.docname).name / "best-speedups.png")
+            out.append(image(self, plot, "each backend's best speed-up against the ideal min(N, M)"))
+        return out

@@ -84,13 +84,12 @@ def add_stress_parser(commands) -> None:
 def run_stress(args: argparse.Namespace) -> int:
     """Parse into a StressPlan, run it through gilsafe.stress.api, print."""
     from gilsafe.stress import api, report
-    from gilsafe.stress.model import Result
 
     if args.compare:
-        from gilsafe.stress.results_file import read_results
+        from gilsafe.stress.results_file import read_document
 
-        old, new = (read_results(path)["results"] for path in args.compare)
-        sys.stdout.write(report.compare([Result.from_json(r) for r in old], [Result.from_json(r) for r in new]))
+        old, new = (read_document(path).results for path in args.compare)
+        sys.stdout.write(report.compare(old, new))
         return EXIT_OK
     if args.scheduler and (args.python or args.compare_interpreters):
         raise UsageError("--scheduler runs cells with each Dask worker's own Python; drop --python/--compare-interpreters")

@@ -45,13 +45,11 @@ def result_timing_line(result: Result) -> str:
     return timing_line(result.timings, result.spreads, result.unstable)
 
 
-def row_timing_line(row: dict) -> str:
-    """A results-file row's timings for the report: ranges, unstable marks, and the likely cause."""
-    spreads = {name: Spread.from_json(spread) for name, spread in row.get("spreads", {}).items()}
-    stability = row.get("stability") or {}
-    line = timing_line(row.get("timings", {}), spreads, stability.get("unstable", ()))
-    if line and stability.get("unstable"):
-        line += " (likely cause: " + ("; ".join(stability.get("causes", ())) or "none visible") + ")"
+def report_timing_line(result: Result) -> str:
+    """The timings for the report: ranges, unstable marks, and the likely cause of a wide spread."""
+    line = result_timing_line(result)
+    if line and result.unstable:
+        line += " (likely cause: " + ("; ".join(result.stability.causes) or "none visible") + ")"
     return line
 
 
@@ -133,13 +131,13 @@ def quiet_under_the_gil(results: Sequence[Result]) -> list[str]:
     if not quiet:
         return []
     built = built_free_threaded_python()
-    where = f" (one is built here: {built})" if built else " (scripts/free-threaded-python builds one)"
+    where = f" (one is built here: `{built}`)" if built else " (scripts/free-threaded-python builds one)"
     names = ", ".join(f"{r.experiment} {r.backend}/{r.variant} x{r.threads}" for r in quiet[:4]) + (", ..." if len(quiet) > 4 else "")
     return [
         "",
         f"note: no race showed in {len(quiet)} cell{'s' if len(quiet) != 1 else ''} on a GIL build ({names}). That is not \"safe\":",
         "the GIL hides races that free-threaded Python shows (the talk's unlocked `+=` form lost updates in",
-        f"0 of 30 trials under the GIL, 30 of 30 on 3.13t). Run them there with --python PATH{where}.",
+        f"0 of 30 trials under the GIL, 30 of 30 on 3.13t). Run them there with `--python PATH`{where}.",
     ]
 
 

@@ -8,9 +8,11 @@ JSON Schema keywords that schema uses: gilsafe takes no dependency to read its o
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gilsafe.errors import UsageError
+from gilsafe.stress.model import Result
 
 SCHEMA_PATH = Path(__file__).with_name("result.schema.json")
 
@@ -85,3 +87,34 @@ def read_results(path: Path) -> dict:
     if problem:
         raise ResultsFileError(f"{path}: not a gilsafe stress result file ({problem})")
     return document
+
+
+@dataclass
+class StressDocument:
+    """A results file as records: what `--compare`, the report and the Sphinx directives read."""
+
+    results: list[Result]
+    environment: dict = field(default_factory=dict)
+    compared_environment: dict | None = None
+    cut_by_budget: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def usable_cores(self) -> int:
+        return self.environment.get("cpu_affinity") or self.environment.get("cpu_count") or 1
+
+
+def read_document(path: Path) -> StressDocument:
+    """The file in `path` as a StressDocument; raises ResultsFileError naming the file and the problem."""
+    data = read_results(path)
+    try:
+        results = [Result.from_json(row) for row in data["results"]]
+    except (KeyError, ValueError, TypeError) as error:
+        raise ResultsFileError(f"{path}: not a gilsafe stress result file (a result row: {error!r})") from None
+    return StressDocument(
+        results,
+        data.get("environment") or {},
+        data.get("compared_environment"),
+        list(data.get("cut_by_budget") or []),
+        bool(data.get("interrupted")),
+    )
