@@ -141,10 +141,10 @@ def test_report_first_page_is_a_verdict_linking_to_its_detail(tmp_path):
     index = index_path.read_text()
     text = re.sub(r"<[^>]+>", " ", index)
     text = re.sub(r"\s+", " ", text)
-    assert "Needs attention: 6 lint findings from 4 rules; races or wrong results in 2 of 9 stress cells; 2 crashes or hangs." in text
+    assert "Needs attention: 6 lint findings from 4 rules; races or wrong results in 2 of 9 stress cells; 2 cells crashed, hung or failed to run." in text
     # wrong results (FORBIDDEN) before races, each with k/N and the outcome that made it so
     assert text.index("E12 numpy/inplace x2 3/20 trials FORBIDDEN: wrong sum x3") < text.index("user python/racy x4 20/20 trials INTERESTING: 400000 x19; INTERESTING: 300000 x1")
-    assert "E2 cext/locked" not in text.split("Crashes and hangs")[0], "a cell with only ACCEPTABLE outcomes is not a race"
+    assert "E2 cext/locked" not in text.split("Crashes, hangs and errors")[0], "a cell with only ACCEPTABLE outcomes is not a race"
     assert text.index("E4 numba/talk x2 crash killed by SIGSEGV") < text.index("E4 cext/tuned x2 timeout"), "crashes before hangs"
     assert "numpy 1.80x 2 2 90% steady E4 numpy/tuned x2" in text and "python 0.94x 2 2 47% steady" in text
     assert "5.90x" not in text, "a figure whose rounds spread wide does not beat a steady one"

@@ -208,12 +208,33 @@ def test_no_race_under_the_gil_never_reads_as_safe(monkeypatch, tmp_path):
     quiet = Result("E2", "python", "talk", 2, Status.OK, outcomes=[Outcome("g == 0", 30, ACCEPTABLE), Outcome("g != 0", 0, INTERESTING)], gil_enabled=True)
     text = report.format_results([quiet])
     assert 'note: no race showed in 1 cell on a GIL build (E2 python/talk x2). That is not "safe"' in text
-    assert "--python PATH (scripts/free-threaded-python builds one)" in text
+    assert "`--python PATH` (scripts/free-threaded-python builds one)" in text
     (tmp_path / "3.13" / "bin").mkdir(parents=True)
     (tmp_path / "3.13" / "bin" / "python3.13t").touch()
-    assert f"one is built here: {tmp_path / '3.13' / 'bin' / 'python3.13t'}" in report.format_results([quiet])
+    assert f"one is built here: `{tmp_path / '3.13' / 'bin' / 'python3.13t'}`" in report.format_results([quiet])
     raced = Result("E2", "python", "talk", 2, Status.OK, outcomes=[Outcome("g == 0", 29, ACCEPTABLE), Outcome("g != 0", 1, INTERESTING)], gil_enabled=True)
     free = Result("E2", "python", "talk", 2, Status.OK, outcomes=[Outcome("g == 0", 30, ACCEPTABLE)], gil_enabled=False)
     speed = Result("E4", "numpy", "talk", 2, Status.OK, gil_enabled=True)
     for result in (raced, free, speed):
         assert "no race showed" not in report.format_results([result]), result
+
+
+def test_terminal_verdict_says_what_the_report_first_page_says():
+    from gilsafe.stress import report
+    from gilsafe.stress.stability import Stability
+
+    results = [
+        Result("E2", "python", "property", 2, Status.OK, outcomes=[Outcome("g == 0", 9, ACCEPTABLE), Outcome("g != 0", 11, INTERESTING)], gil_enabled=True),
+        Result("E12", "numpy", "inplace", 2, Status.OK, outcomes=[Outcome("correct", 19, ACCEPTABLE), Outcome("wrong sum", 1, FORBIDDEN)]),
+        Result("E4", "numba", "talk", 2, Status.TIMEOUT),
+        Result("E4", "cext", "talk", 2, Status.CRASH),
+        Result("E4", "numpy", "tuned", 2, Status.OK, timings={"speedup_vs_1_thread": 1.9}),
+        Result("E4", "numpy", "talk", 2, Status.OK, timings={"speedup_vs_1_thread": 6.3}, stability=Stability(2, 5, ("speedup_vs_1_thread",))),
+        Result("E4", "python", "tuned", 2, Status.OK, timings={"speedup_vs_1_thread": 1.0}),
+    ]
+    text = report.format_results(results, cores=2)
+    assert "races and wrong results: E12 numpy/inplace x2 1/20 (FORBIDDEN: wrong sum x1), E2 python/property x2 11/20 (INTERESTING: g != 0 x11)" in text
+    assert "crashes, hangs and errors: E4 cext/talk x2 crash, E4 numba/talk x2 timeout" in text
+    assert "best speed-up per backend, against the ideal min(N threads, 2 cores): numpy 1.90x at 2 threads = 95% of 2, python 1.00x at 2 threads = 50% of 2" in text
+    quiet = report.format_results([Result("E4", "python", "tuned", 2, Status.OK, timings={"speedup_vs_1_thread": 0.9})], cores=2)
+    assert "races and wrong results: none seen" in quiet and "crashes, hangs and errors: none" in quiet

@@ -13,6 +13,7 @@ from sphinx.util.docutils import SphinxDirective
 from gilsafe.report.pages import PLOTS_FOLDER, table
 from gilsafe.stress.model import Result
 from gilsafe.stress.results_file import ResultsFileError, StressDocument, read_document
+from gilsafe.stress.verdict import cell_name
 
 
 def load_stress(directive: SphinxDirective, given: str) -> StressDocument:
@@ -24,10 +25,6 @@ def load_stress(directive: SphinxDirective, given: str) -> StressDocument:
         return read_document(source)
     except ResultsFileError as error:
         raise directive.error(f"{directive.name}: {error}") from None
-
-
-def cell_name(result: Result) -> str:
-    return f"{result.experiment} {result.backend}/{result.variant} x{result.threads}"
 
 
 def cell_label(result: Result) -> str:

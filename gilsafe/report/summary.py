@@ -5,7 +5,6 @@ min(N, M)). Every number links to where it comes from."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from docutils import nodes
@@ -15,70 +14,13 @@ from sphinx.util.docutils import SphinxDirective
 from gilsafe.lint.rule import BOTH, FREE_THREADED, UNDER_GIL
 from gilsafe.report.lint_directives import lint_once
 from gilsafe.report.pages import PLOTS_FOLDER, findings_label, inline_code_text, reference, rule_label, table, worst_first
-from gilsafe.report.stress_directives import cell_label, cell_name, image, load_stress
-from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, Result, Status
+from gilsafe.report.stress_directives import cell_label, image, load_stress
+from gilsafe.stress.model import Status
 from gilsafe.stress.results_file import StressDocument
+from gilsafe.stress.verdict import BestSpeedup, bad_share, best_speedups, cell_name, crashes_and_hangs, races_seen, worst_outcomes
 
 
 WHEN_IT_MATTERS = {BOTH: "under the GIL and free-threaded", UNDER_GIL: "under the GIL", FREE_THREADED: "free-threaded only"}
-
-
-@dataclass(frozen=True)
-class BestSpeedup:
-    """A backend's best threaded speed-up, and what the ideal was for that cell."""
-
-    result: Result
-    speedup: float
-    ideal: int  # min(N threads, M usable cores)
-
-    @property
-    def efficiency(self) -> float:
-        return self.speedup / self.ideal
-
-    @property
-    def stable(self) -> bool:
-        return SPEEDUP not in self.result.unstable
-
-
-def bad_share(result: Result) -> tuple[int, int]:
-    """(trials with an outcome that is not ACCEPTABLE, trials)."""
-    total = sum(o.count for o in result.outcomes)
-    return sum(o.count for o in result.outcomes if o.expect != ACCEPTABLE), total
-
-
-def races_seen(results: list[Result]) -> list[Result]:
-    """Cells that showed a race or a wrong result, wrong results (FORBIDDEN) first, then by share."""
-    seen = [r for r in results if bad_share(r)[0]]
-    return sorted(seen, key=lambda r: (not r.forbidden, -bad_share(r)[0] / bad_share(r)[1]))
-
-
-def worst_outcomes(result: Result, shown: int = 3) -> str:
-    """The outcomes that made a cell a race, FORBIDDEN first: `FORBIDDEN: wrong sum x3`."""
-    bad = sorted((o for o in result.outcomes if o.count and o.expect != ACCEPTABLE), key=lambda o: (o.expect != FORBIDDEN, -o.count))
-    text = "; ".join(f"{o.expect}: {o.outcome} x{o.count}" for o in bad[:shown])
-    return text + (f"; {len(bad) - shown} more" if len(bad) > shown else "")
-
-
-def crashes_and_hangs(results: list[Result]) -> list[Result]:
-    return sorted((r for r in results if r.status.failed), key=lambda r: r.status, reverse=True)
-
-
-SPEEDUP = "speedup_vs_1_thread"
-
-
-def best_speedups(document: StressDocument) -> dict[str, BestSpeedup]:
-    """Per backend, the threaded cell with the best speed-up against one thread; a figure whose
-    rounds spread wide only when the backend has no steady one (a noisy 6x must not win)."""
-    best: dict[str, BestSpeedup] = {}
-    for result in document.results:
-        speedup = result.timings.get(SPEEDUP)
-        if result.status != Status.OK or result.threads < 2 or not isinstance(speedup, (int, float)):
-            continue
-        candidate = BestSpeedup(result, float(speedup), min(result.threads, document.usable_cores))
-        held = best.get(result.backend)
-        if held is None or (candidate.stable, candidate.speedup) > (held.stable, held.speedup):
-            best[result.backend] = candidate
-    return best
 
 
 def plot_best_speedups(best: dict[str, BestSpeedup], path: Path) -> Path:
@@ -128,7 +70,7 @@ class SummaryDirective(SphinxDirective):
         if document is not None:
             races, broken = races_seen(document.results), crashes_and_hangs(document.results)
             parts.append(f"races or wrong results in {len(races)} of {len(document.results)} stress cells")
-            parts.append(f"{len(broken)} crash{'es' * (len(broken) != 1)} or hang{'s' * (len(broken) != 1)}")
+            parts.append(f"{len(broken)} cell{'s' * (len(broken) != 1)} crashed, hung or failed to run")
         trouble = (report is not None and report.findings) or (document is not None and (races_seen(document.results) or crashes_and_hangs(document.results)))
         head = "Needs attention: " if trouble else "Nothing seen: "
         paragraph = nodes.paragraph(classes=["gilsafe-verdict"])
@@ -169,7 +111,7 @@ class SummaryDirective(SphinxDirective):
         out.append(nodes.paragraph("", "Races and wrong results seen:"))
         out.append(table(["cell", "not ACCEPTABLE", "outcomes"], rows or [["none", "-", "-"]]))
         broken = crashes_and_hangs(results)
-        out.append(nodes.paragraph("", "Crashes and hangs:"))
+        out.append(nodes.paragraph("", "Crashes, hangs and errors:"))
         out.append(table(["cell", "status", "detail"], [[reference(cell_label(r), cell_name(r)), str(r.status), (r.detail.splitlines() or [""])[0]] for r in broken] or [["none", "-", "-"]]))
         skipped = sum(r.status == Status.SKIPPED for r in results)
         if skipped:
@@ -181,7 +123,7 @@ class SummaryDirective(SphinxDirective):
             sentence = quiet.removeprefix("note: ")
             note += nodes.paragraph("", "", *inline_code_text(sentence[:1].upper() + sentence[1:]))
             out.append(note)
-        best = best_speedups(document)
+        best = best_speedups(results, document.usable_cores)
         if best:
             out.append(nodes.rubric("", "Do threads help? The best speed-up per backend"))
             order = sorted(best, key=lambda b: (not best[b].stable, -best[b].efficiency))

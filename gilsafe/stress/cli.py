@@ -84,6 +84,7 @@ def add_stress_parser(commands) -> None:
 def run_stress(args: argparse.Namespace) -> int:
     """Parse into a StressPlan, run it through gilsafe.stress.api, print."""
     from gilsafe.stress import api, report
+    from gilsafe.stress.environment import cores_of
 
     if args.compare:
         from gilsafe.stress.results_file import read_document
@@ -132,7 +133,7 @@ def run_stress(args: argparse.Namespace) -> int:
     unwritten = _write_results(args.json, api.document(prepared, merged)) if args.json else None
     for environment in prepared.environments:
         sys.stdout.write(_environment_line(environment))
-    sys.stdout.write(report.format_results(merged.results, [c.label for c in merged.cut], merged.interrupted))
+    sys.stdout.write(report.format_results(merged.results, [c.label for c in merged.cut], merged.interrupted, cores_of(prepared.environments[0])))
     if len(runs) == 2:
         columns = [_column(environment) for environment in prepared.environments]
         sys.stdout.write("\n" + report.side_by_side(runs[0].results, runs[1].results, *columns))

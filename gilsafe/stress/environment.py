@@ -60,6 +60,11 @@ def capture(import_libraries: bool = False) -> dict:
     return data
 
 
+def cores_of(environment: dict) -> int:
+    """The usable cores a captured environment records (the M of min(N threads, M cores))."""
+    return environment.get("cpu_affinity") or environment.get("cpu_count") or 1
+
+
 def gpus() -> list[dict]:
     """NVIDIA devices with their driver and CUDA versions, from nvidia-smi (no library import)."""
     import shutil

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from gilsafe.stress.experiments import EXPERIMENTS
 from gilsafe.stress.model import ACCEPTABLE, INTERESTING, Result, Status
 from gilsafe.stress.stability import UNSTABLE_RELATIVE_WIDTH, Spread
+from gilsafe.stress.verdict import verdict_lines
 
 # The timings worth a column, in the order a reader wants them.
 HEADLINE_TIMINGS = (
@@ -82,7 +83,7 @@ def outcome_table(result: Result, indent: str = "    ") -> list[str]:
     return lines
 
 
-def format_results(results: Sequence[Result], cut: Sequence[str] = (), interrupted: bool = False) -> str:
+def format_results(results: Sequence[Result], cut: Sequence[str] = (), interrupted: bool = False, cores: int | None = None) -> str:
     lines: list[str] = []
     current = None
     for result in results:
@@ -111,6 +112,8 @@ def format_results(results: Sequence[Result], cut: Sequence[str] = (), interrupt
     if interrupted:
         lines += ["", "interrupted: the results above are partial"]
     lines += ["", summary_line(results)]
+    if cores is not None:
+        lines += verdict_lines(results, cores)
     lines += quiet_under_the_gil(results)
     return "\n".join(lines).lstrip("\n") + "\n"
 

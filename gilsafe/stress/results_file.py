@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gilsafe.errors import UsageError
+from gilsafe.stress.environment import cores_of
 from gilsafe.stress.model import Result
 
 SCHEMA_PATH = Path(__file__).with_name("result.schema.json")
@@ -101,7 +102,7 @@ class StressDocument:
 
     @property
     def usable_cores(self) -> int:
-        return self.environment.get("cpu_affinity") or self.environment.get("cpu_count") or 1
+        return cores_of(self.environment)
 
 
 def read_document(path: Path) -> StressDocument:
