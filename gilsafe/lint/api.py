@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gilsafe.atomic import ChangedMeanwhile, write_atomically
+from gilsafe.cores import usable_cores
 from gilsafe.lint.cache import AnalysisCache, cache_key, run_key
 from gilsafe.lint.config import ALWAYS_ON, Settings, SettingsResolver, ignored_codes
 from gilsafe.lint.discovery import discover
@@ -50,14 +51,6 @@ def _rules() -> tuple[list[type[SyntaxRule]], list[type[Rule]]]:
     syntax = [rule for rule in ALL_RULES.values() if issubclass(rule, SyntaxRule)]
     project = [rule for rule in ALL_RULES.values() if not issubclass(rule, SyntaxRule) and rule.code != UNUSED_SUPPRESSION]
     return syntax, project
-
-
-def available_cores() -> int:
-    """The cores this process may run on (a container's or `taskset`'s share, not the machine's)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 def module_name_of(path: Path) -> tuple[str, bool]:
@@ -245,7 +238,7 @@ def lint_paths(
                 if cached is not None:
                     analyses[index] = cached
     todo = [index for index in range(len(jobs_list)) if index not in analyses]
-    workers = max(1, min(jobs or available_cores(), available_cores()))
+    workers = max(1, min(jobs or usable_cores(), usable_cores()))
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
         folder = str(cache_folder) if cache_folder is not None else None
         pool = IsolatedPool(workers, _analyse_in_worker, _warm_worker, (folder,))

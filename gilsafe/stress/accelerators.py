@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from gilsafe.kernels import load
+from gilsafe.cores import usable_cores
 from gilsafe.stress.harness import (
     Observation,
     Unavailable,
@@ -17,7 +18,6 @@ from gilsafe.stress.harness import (
     python_ns_per_shot,
     run_together,
     time_pi_kernel,
-    usable_cores,
 )
 from gilsafe.stress.model import Cell
 

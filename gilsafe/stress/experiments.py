@@ -16,7 +16,8 @@ from functools import partial
 
 from gilsafe.kernels import load
 from gilsafe.stress import accelerators
-from gilsafe.stress.harness import (  # noqa: F401  (run_together and usable_cores are used by the tests too)
+from gilsafe.cores import usable_cores  # noqa: F401  (the tests read it here too)
+from gilsafe.stress.harness import (  # noqa: F401  (run_together is used by the tests too)
     Experiment,
     Observation,
     OtherLoad,
@@ -28,7 +29,6 @@ from gilsafe.stress.harness import (  # noqa: F401  (run_together and usable_cor
     seconds_of,
     trials_note,
     trials_until,
-    usable_cores,
 )
 from gilsafe.stress.model import ACCEPTABLE, FORBIDDEN, INTERESTING, Cell, DeclaredOutcome, Outcome, OutcomeTable
 from gilsafe.stress.stability import CellConditions, calibrated_size, min_time_within, repeat_rounds, spreads_of

@@ -54,10 +54,6 @@ class Experiment:
         return self.outcomes(cell) if callable(self.outcomes) else self.outcomes
 
 
-def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 @functools.cache
 def _sched_getcpu() -> Callable[[], int] | None:
     try:

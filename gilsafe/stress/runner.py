@@ -20,7 +20,7 @@ from pathlib import Path
 import gilsafe
 from gilsafe.stress.environment import cpu_governor, load_average
 from gilsafe.stress.experiments import EXPERIMENTS
-from gilsafe.stress.harness import usable_cores
+from gilsafe.cores import usable_cores
 from gilsafe.stress.model import Cell, Result, Status
 from gilsafe.stress.stability import DEFAULT_MIN_TIME, DEFAULT_REPEATS, CellConditions, assess
 from gilsafe.stress.worker import PARENT_PID_VARIABLE
