@@ -34,6 +34,9 @@ KNOWN_KEYS = (
     "reproducible",
     "preview",
     "target",
+    # read by the pytest plugin (gilsafe/pytest_plugin/single.py), not by lint
+    "thread-unsafe-fixtures",
+    "thread-unsafe-calls",
 )
 TARGETS = ("gil", "free-threaded")
 

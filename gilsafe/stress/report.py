@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from gilsafe.stress.experiments import EXPERIMENTS
-from gilsafe.stress.model import ACCEPTABLE, INTERESTING, Result, Status
+from gilsafe.stress.model import ACCEPTABLE, INTERESTING, Outcome, Result, Status
 from gilsafe.stress.stability import UNSTABLE_RELATIVE_WIDTH, Spread
 from gilsafe.stress.verdict import verdict_lines
 
@@ -75,11 +75,17 @@ def stability_lines(result: Result, indent: str = "    ") -> list[str]:
 
 
 def outcome_table(result: Result, indent: str = "    ") -> list[str]:
-    total = sum(o.count for o in result.outcomes)
-    lines = [f"{indent}{'outcome':<22} {'count':>6} {'frequency':>9}  {'expect':<11}  description"]
-    for o in result.outcomes:
+    return outcome_table_lines(result.outcomes, indent)
+
+
+def outcome_table_lines(rows: Sequence[Outcome], indent: str = "    ") -> list[str]:
+    """A jcstress-style outcome table as text (stress cells and the pytest plugin's races)."""
+    total = sum(o.count for o in rows)
+    width = max([22] + [len(o.outcome) for o in rows])
+    lines = [f"{indent}{'outcome':<{width}} {'count':>6} {'frequency':>9}  {'expect':<11}  description"]
+    for o in rows:
         frequency = f"{100 * o.count / total:.1f}%" if total else "-"
-        lines.append(f"{indent}{o.outcome:<22} {o.count:>6} {frequency:>9}  {o.expect:<11}  {o.description}")
+        lines.append(f"{indent}{o.outcome:<{width}} {o.count:>6} {frequency:>9}  {o.expect:<11}  {o.description}")
     return lines
 
 
