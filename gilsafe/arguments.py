@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="build a standalone HTML report of findings and stress results")
     report.add_argument("--lint", action="append", default=[], metavar="PATH", help="lint PATH into the report")
     report.add_argument("--stress", type=Path, default=None, metavar="RESULTS", help="a `gilsafe stress --json` file")
+    report.add_argument("--runtime", type=Path, default=None, metavar="FILE", help="a `pytest --gilsafe-lint --gilsafe-json FILE` file: show each finding's runtime status")
     report.add_argument("-o", "--output", type=Path, default=Path("gilsafe-report"), help="output folder (default gilsafe-report)")
 
     probe = commands.add_parser("probe", help="measure whether a callable releases the GIL (ticker thread)")

@@ -109,11 +109,9 @@ def run_rule(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    try:
-        from gilsafe.report import build_report
-    except ImportError:
-        raise UsageError("gilsafe report needs Sphinx: pip install 'gilsafe[docs]'") from None
-    index = build_report(args.lint, args.stress, args.output)
+    from gilsafe.report import build_report
+
+    index = build_report(args.lint, args.stress, args.output, args.runtime)
     print(f"Report: {index}")
     return EXIT_CLEAN
 

@@ -420,3 +420,101 @@ def test_the_lists_extend_the_defaults_and_reject_bad_names(tmp_path):
     with pytest.raises(ConfigError, match="`thread-unsafe-calls`: 'not a name' is not a dotted name"):
         thread_unsafe_lists(pyproject)
     assert thread_unsafe_lists(tmp_path / "missing.toml") == DEFAULT_LISTS
+
+
+# A library with three thread-safety findings, and tests that reach two of them in threads.
+REGISTRY = """
+    import threading
+    import time
+
+    _items = {}
+    calls = 0
+
+
+    def get_or_make(key):
+        if key not in _items:
+            time.sleep(0.02)
+            _items[key] = object()
+        return _items[key]
+
+
+    def count_call():
+        global calls
+        calls += 1
+
+
+    def start_worker():
+        threading.Thread(target=_worker).start()
+
+
+    def _worker():
+        global calls
+        calls -= 1
+"""
+
+REGISTRY_TESTS = """
+    import time
+
+    import registry
+
+
+    def test_one_object_per_key():
+        first = registry.get_or_make("k")
+        time.sleep(0.05)  # every thread has made its object by now: only the last one's is kept
+        assert registry.get_or_make("k") is first
+
+
+    def test_counting():
+        registry.count_call()
+"""
+
+
+def test_lint_findings_are_confirmed_by_the_threaded_tests(pytester):
+    """--gilsafe-lint: a check-then-act whose test failed in a trial where its line ran in 4 threads
+    is a confirmed race; a += that ran in 4 threads without a failure ran concurrently; a finding
+    no threaded test reaches is not exercised. The JSON file says the same."""
+    import json
+
+    pytester.makepyfile(registry=REGISTRY, test_registry=REGISTRY_TESTS)
+    result = pytester.runpytest_subprocess(*THREADED, "--gilsafe-lint", "--gilsafe-json", "found.json")
+    result.stdout.fnmatch_lines([
+        "*= gilsafe findings at runtime =*",
+        "3 findings in 2 files linted: 1 confirmed race, 1 ran concurrently, 1 not exercised",
+        "confirmed race: registry.py:9:5: GS103 check-then-act on global `_items`* by test_registry.py::test_one_object_per_key",
+        "ran concurrently: registry.py:17:5: GS101 `calls += 1`* by test_registry.py::test_counting",
+        "not exercised: registry.py:26:5: GS101 `calls -= 1`*",
+    ])
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("race") == 1 and outcomes.get("passed") == 1, outcomes
+    found = json.loads((pytester.path / "found.json").read_text())["findings"]
+    assert [(f["display_path"], f["line"], f["runtime"]["status"]) for f in found] == [
+        ("registry.py", 9, "confirmed race"),
+        ("registry.py", 17, "ran concurrently"),
+        ("registry.py", 26, "not exercised"),
+    ]
+    assert found[0]["runtime"]["failing_tests"] == ["test_registry.py::test_one_object_per_key"]
+    assert found[2]["runtime"]["tests"] == [] and found[2]["runtime"]["trials"] == 0
+
+    # `gilsafe report --runtime` shows the same status beside each finding.
+    pytest.importorskip("sphinx")
+    import re
+
+    from gilsafe.report import build_report
+
+    index = build_report([str(pytester.path)], None, pytester.path / "report", runtime=pytester.path / "found.json")
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (index.parent / "findings.html").read_text()))
+    assert re.search(r"registry\.py:9:5 \[confirmed race\] check-then-act on global _items.*?Ran in 2\+ threads in \d+ trials? of test_registry\.py::test_one_object_per_key", page), page
+    assert "registry.py:26:5 [not exercised]" in page
+    first = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", index.read_text()))
+    assert "Under the threaded tests ( pytest --gilsafe-lint ): 1 confirmed race, 1 ran concurrently, 1 not exercised." in first
+
+
+def test_gilsafe_lint_refuses_xdist_and_json_without_lint(pytester):
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = pytester.runpytest_subprocess("--gilsafe-json", "x.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gilsafe-json writes what --gilsafe-lint found: give --gilsafe-lint too*"])
+    pytest.importorskip("xdist")
+    result = pytester.runpytest_subprocess("--gilsafe-lint", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gilsafe-lint records which lines ran in threads in this process: run it without -n*"])

@@ -258,4 +258,6 @@ class SettingsResolver:
             changes["target"] = self.overrides["target"]
         if self.overrides.get("preview"):
             changes["preview"] = True
+        if self.overrides.get("thread_safe"):  # the pytest plugin: the threaded test modules
+            changes["thread_safe"] = settings.thread_safe + tuple(self.overrides["thread_safe"])
         return replace(settings, **changes) if changes else settings

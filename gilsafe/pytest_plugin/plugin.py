@@ -20,6 +20,7 @@ from gilsafe.errors import ConfigError
 from gilsafe.option_types import positive_int, positive_seconds
 
 if TYPE_CHECKING:
+    from gilsafe.pytest_plugin.confirm import RuntimeLint
     from gilsafe.pytest_plugin.single import ThreadUnsafeLists
     from gilsafe.pytest_plugin.threaded import ThreadedRun
 
@@ -42,6 +43,7 @@ class ThreadSettings:
 settings_key = pytest.StashKey[ThreadSettings]()
 lists_key = pytest.StashKey["ThreadUnsafeLists"]()
 race_key = pytest.StashKey["ThreadedRun"]()
+runtime_lint_key = pytest.StashKey["RuntimeLint"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,6 +57,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         help="sys.setswitchinterval while the threads run (restored after); small values make GIL-build races show",
     )
+    group.addoption(
+        "--gilsafe-lint",
+        action="store_true",
+        help="lint the modules the tests import and say, per finding, whether a threaded test ran its line in 2+ threads (and failed)",
+    )
+    group.addoption("--gilsafe-json", type=Path, default=None, metavar="FILE", help="with --gilsafe-lint: write every finding and its runtime status to FILE")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,6 +76,45 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[settings_key] = settings
     if settings.threads > 1:
         _thread_unsafe_lists(config)  # a bad [tool.gilsafe] is a usage error before anything runs
+    json_path = config.getoption("gilsafe_json")
+    if json_path is not None and not config.getoption("gilsafe_lint"):
+        raise pytest.UsageError("--gilsafe-json writes what --gilsafe-lint found: give --gilsafe-lint too")
+    if config.getoption("gilsafe_lint") and getattr(config.option, "numprocesses", None):
+        # Each xdist worker would record its own share of the trials, and none would see them all.
+        raise pytest.UsageError("--gilsafe-lint records which lines ran in threads in this process: run it without -n")
+    if json_path is not None:
+        from gilsafe.atomic import check_writable
+        from gilsafe.errors import UsageError
+
+        try:
+            check_writable(json_path, "--gilsafe-json")
+        except UsageError as error:
+            raise pytest.UsageError(str(error)) from None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """With --gilsafe-lint: lint what the collected tests imported, and start watching the findings."""
+    config = session.config
+    if not config.getoption("gilsafe_lint") or session.config.option.collectonly:
+        return
+    from gilsafe.pytest_plugin.confirm import RuntimeLint, modules_under_test
+
+    test_files = sorted({Path(item.path) for item in session.items if _runs_threaded(item)})
+    sources = modules_under_test(config.rootpath, {Path(item.path) for item in session.items})
+    cache = Path(config.rootpath, ".gilsafe_cache")
+    runtime = RuntimeLint.lint(sources, test_files, cache)
+    config.stash[runtime_lint_key] = runtime
+    runtime.recorder.start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    runtime = session.config.stash.get(runtime_lint_key, None)
+    if runtime is None:
+        return
+    runtime.recorder.stop()
+    json_path = session.config.getoption("gilsafe_json")
+    if json_path is not None:
+        runtime.write_json(json_path, session.config.rootpath)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -117,7 +164,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         trials=trials,
         nodeid=pyfuncitem.nodeid,
         switch_interval=pyfuncitem.config.stash[settings_key].switch_interval,
-        observer=None,
+        observer=_recorder(pyfuncitem.config),
         stop_on=PYTEST_CONTROL,
     )
     control = run.first_raised(PYTEST_CONTROL)
@@ -129,6 +176,22 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     if run.is_race:
         pyfuncitem.stash[race_key] = run  # pytest_runtest_makereport turns the failure into a race report
     raise first.error  # pytest renders its traceback as usual, cut to the test's own frames
+
+
+def _runs_threaded(item: pytest.Item) -> bool:
+    """Whether the test will run threaded; a bad marker is reported when the test runs, not here."""
+    if not isinstance(item, pytest.Function):
+        return False
+    try:
+        return _threads_and_trials(item) is not None
+    except pytest.fail.Exception:
+        return False
+
+
+def _recorder(config: pytest.Config):
+    """The --gilsafe-lint line recorder, told about each trial; None without the option."""
+    runtime = config.stash.get(runtime_lint_key, None)
+    return runtime.recorder if runtime is not None else None
 
 
 def _threads_and_trials(item: pytest.Function) -> tuple[int, int] | None:
@@ -204,3 +267,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
         terminalreporter.write_sep("=", "gilsafe ran single-threaded")
         for reason, count in reasons.most_common():
             terminalreporter.write_line(f"{count:>5} {'test' if count == 1 else 'tests'}: {reason}")
+    runtime = config.stash.get(runtime_lint_key, None)
+    if runtime is not None:
+        terminalreporter.write_sep("=", "gilsafe findings at runtime")
+        for line in runtime.summary_lines(config.rootpath):
+            terminalreporter.write_line(line)

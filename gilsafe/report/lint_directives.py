@@ -45,9 +45,30 @@ def lint_once(target: Path):
     return _LINT_REPORTS[target]
 
 
+def findings_under(target: Path, runtime: Path | None) -> tuple[list, dict]:
+    """The findings to show for `target`, and each one's runtime record (`gilsafe report --runtime`):
+    lint's own, and those the pytest plugin's lint found with the threaded tests as entries."""
+    report = lint_once(target)
+    findings = list(report.findings)
+    statuses: dict = {}
+    if runtime is not None:
+        from gilsafe.pytest_plugin.confirm import read_confirmed
+
+        known = {(f.path, f.line, f.code) for f in findings}
+        for finding, record in read_confirmed(runtime):
+            inside = Path(finding.path).resolve().is_relative_to(target) if target.is_dir() else Path(finding.path).resolve() == target
+            if not inside:
+                continue
+            statuses[(finding.path, finding.line, finding.code)] = record
+            if (finding.path, finding.line, finding.code) not in known:
+                findings.append(finding)
+        findings.sort()
+    return findings, statuses
+
+
 class LintDirective(SphinxDirective):
     required_arguments = 1
-    option_spec = {"context": directives.nonnegative_int, "display": directives.unchanged}
+    option_spec = {"context": directives.nonnegative_int, "display": directives.unchanged, "runtime": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
         from gilsafe.rules import ALL_RULES
@@ -56,8 +77,11 @@ class LintDirective(SphinxDirective):
         target = (folder / self.arguments[0]).resolve()
         if target.is_file():
             self.env.note_dependency(str(target))
+        runtime = (folder / self.options["runtime"]).resolve() if "runtime" in self.options else None
+        if runtime is not None:
+            self.env.note_dependency(str(runtime))
         report = lint_once(target)
-        findings = report.findings
+        findings, statuses = findings_under(target, runtime)
         shown_as = self.options.get("display", self.arguments[0])
         context = self.options.get("context", 2)
         result: list[nodes.Node] = []
@@ -79,20 +103,29 @@ class LintDirective(SphinxDirective):
                 result.append(nodes.target("", "", ids=[nodes.make_id(label)]))
             result.append(nodes.rubric("", f"{code} {name}: {len(by_rule[code])}"))
             for finding in by_rule[code]:
-                result += self._finding(finding, rule is not None, context, target, shown_as)
+                result += self._finding(finding, rule is not None, context, target, shown_as, statuses.get((finding.path, finding.line, finding.code)))
         return result
 
-    def _finding(self, finding, has_page: bool, context: int, target: Path, shown_as: str) -> list[nodes.Node]:
+    def _finding(self, finding, has_page: bool, context: int, target: Path, shown_as: str, runtime: dict | None) -> list[nodes.Node]:
         shown = _display_path(finding.path, target, shown_as)
         paragraph = nodes.paragraph(classes=["gilsafe-finding"])
         paragraph += nodes.strong("", f"{shown}:{finding.line}:{finding.column}")
         paragraph += nodes.Text(" ")
+        if runtime is not None:
+            # What the user's threaded tests showed about this line (pytest --gilsafe-lint).
+            paragraph += nodes.inline("", f"[{runtime['status']}]", classes=["gilsafe-runtime", runtime["status"].replace(" ", "-")])
+            paragraph += nodes.Text(" ")
         paragraph += inline_code_text(finding.message)
         paragraph += nodes.Text(".")
         if finding.entry is not None:
             paragraph += nodes.Text(" Runs in a thread via ")
             paragraph += nodes.literal("", finding.entry.description)
             paragraph += nodes.Text(f" at line {finding.entry.line}.")
+        if runtime is not None and (runtime["failing_tests"] or runtime["tests"]):
+            tests = runtime["failing_tests"] or runtime["tests"]
+            paragraph += nodes.Text(f" Ran in 2+ threads in {runtime['trials']} trial{'s' * (runtime['trials'] != 1)} of ")
+            paragraph += inline_code_text(", ".join(f"`{t}`" for t in tests[:3]) + (" and more" if len(tests) > 3 else ""))
+            paragraph += nodes.Text(".")
         if has_page and self.config.gilsafe_link_rules:
             paragraph += nodes.Text(" See ")
             reference = addnodes.pending_xref("", refdomain="std", reftype="ref", reftarget=rule_label(finding.code), refexplicit=True, refwarn=True)

@@ -5,6 +5,7 @@ min(N, M)). Every number links to where it comes from."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from docutils import nodes
@@ -12,12 +13,22 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 from gilsafe.lint.rule import BOTH, FREE_THREADED, UNDER_GIL
-from gilsafe.report.lint_directives import lint_once
+from gilsafe.report.lint_directives import findings_under, lint_once
 from gilsafe.report.pages import PLOTS_FOLDER, findings_label, inline_code_text, reference, rule_label, table, worst_first
 from gilsafe.report.stress_directives import cell_label, image, load_stress
 from gilsafe.stress.model import Status
 from gilsafe.stress.results_file import StressDocument
 from gilsafe.stress.verdict import BestSpeedup, bad_share, best_speedups, cell_name, crashes_and_hangs, races_seen, worst_outcomes
+
+
+@dataclass(frozen=True)
+class LintFindings:
+    """What the first page counts: the findings, their runtime records (pytest --gilsafe-lint), and
+    the files that could not be linted."""
+
+    findings: list
+    statuses: dict
+    errors: list
 
 
 WHEN_IT_MATTERS = {BOTH: "under the GIL and free-threaded", UNDER_GIL: "under the GIL", FREE_THREADED: "free-threaded only"}
@@ -48,11 +59,14 @@ def plot_best_speedups(best: dict[str, BestSpeedup], path: Path) -> Path:
 
 
 class SummaryDirective(SphinxDirective):
-    option_spec = {"lint": directives.unchanged, "stress": directives.unchanged, "display": directives.unchanged}
+    option_spec = {"lint": directives.unchanged, "stress": directives.unchanged, "display": directives.unchanged, "runtime": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
         folder = Path(self.env.doc2path(self.env.docname)).parent
-        report = lint_once((folder / self.options["lint"]).resolve()) if "lint" in self.options else None
+        report = None
+        if "lint" in self.options:
+            runtime = (folder / self.options["runtime"]).resolve() if "runtime" in self.options else None
+            report = LintFindings(*findings_under((folder / self.options["lint"]).resolve(), runtime), lint_once((folder / self.options["lint"]).resolve()).errors)
         document = load_stress(self, self.options["stress"]) if "stress" in self.options else None
         out: list[nodes.Node] = [self._verdict(report, document)]
         if report is not None:
@@ -95,6 +109,10 @@ class SummaryDirective(SphinxDirective):
                 reference(findings_label(code), str(counts[code])),
             ])
         out.append(table(["rule", "name", "when it matters", "findings"], rows or [["-", "no findings", "-", "0"]]))
+        if report.statuses:
+            seen = Counter(record["status"] for record in report.statuses.values())
+            text = "Under the threaded tests (`pytest --gilsafe-lint`): " + ", ".join(f"{seen[s]} {s}" for s in ("confirmed race", "ran concurrently", "not exercised")) + "."
+            out.append(nodes.paragraph("", "", *inline_code_text(text)))
         if report.errors:
             out.append(nodes.paragraph("", f"{len(report.errors)} files could not be linted (see the findings page)."))
         return out

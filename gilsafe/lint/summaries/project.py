@@ -784,14 +784,15 @@ class ProjectFacts:
 
     def covers(self, entry_index: int) -> frozenset[str]:
         """The classes whose instances a thread entry may share with other code: the objects it
-        works on, and the objects those hold in their fields (not for threads tests start)."""
+        works on, and the objects those hold in their fields (not for threads tests start, unless
+        the test is declared thread-safe: the pytest plugin runs it in many threads)."""
         found = self._covers_memo.get(entry_index)
         if found is None:
             entry = self.entries[entry_index]
             found = set(entry.objects)
             frontier = set(found)
             # A thread a test starts makes its own objects: only what it is handed is shared.
-            depth = 0 if TEST_PATH.search(entry.module) else 1
+            depth = 0 if TEST_PATH.search(entry.module) and entry.context is not ContextKind.API else 1
             for _ in range(depth):
                 frontier = {held for owner in frontier for held in self.held_classes.get(owner, ())} - found
                 found |= frontier
@@ -1132,6 +1133,8 @@ class ProjectFacts:
             return True
         if entry.kind is EntryKind.FINALIZER:
             return False
+        if entry.context is ContextKind.API:
+            return True  # declared: many threads call it at once (tests too, under the pytest plugin)
         return not (TEST_PATH.search(entry.module) and not TEST_PATH.search(module.path))
 
     def writers(self, key: StateKey) -> list[tuple[ModuleSummary, Access]]:
