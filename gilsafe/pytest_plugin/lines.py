@@ -4,8 +4,9 @@ The threaded runner calls `begin_trial` / `end_trial` around each trial (from th
 while no worker runs); `statuses()` then grades every watched line: a confirmed race (it ran in
 2+ threads in a trial that failed), ran concurrently, or not exercised. Python 3.12+ records with
 `sys.monitoring` under a tool id of its own, beside coverage.py or a debugger; 3.10/3.11 (or
-3.12+ with every free tool id taken) use `sys.settrace`, which suspends any earlier trace
-function until `stop()` restores it.
+3.12+ with every free tool id taken) trace the threads started while recording (the trials'
+threads) with `threading.settrace`, in place of any earlier one until `stop()` restores it; the
+thread that started recording keeps its own trace function (coverage.py's, say).
 
 Imports only the standard library: the plugin loads this in every pytest run.
 """
@@ -254,10 +255,11 @@ class _TraceRecording:
         self._previous: tuple[Callable[..., Any] | None, Callable[..., Any] | None] = (None, None)
 
     def start(self) -> None:
+        # Threads started from now on only: trials run their bodies in new threads, and tracing
+        # this one (pytest's own machinery, between tests) would cost every call and show nothing.
         self._previous = (sys.gettrace(), threading.gettrace())
         self._recording = True
         threading.settrace(self._on_call)
-        sys.settrace(self._on_call)
 
     def begin_trial(self) -> None:
         # Nothing was switched off: `_on_call` reads the new trial as frames start.
@@ -266,8 +268,7 @@ class _TraceRecording:
     def stop(self) -> None:
         # Threads still alive keep `_on_call` until they end; it now traces nothing.
         self._recording = False
-        this_thread, new_threads = self._previous
-        sys.settrace(this_thread)
+        _, new_threads = self._previous
         threading.settrace(new_threads)  # type: ignore[arg-type]  # None clears it
 
     def _decided(self, watched: _WatchedFile) -> bool:
