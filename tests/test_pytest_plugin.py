@@ -216,8 +216,11 @@ def test_thread_unsafe_tests_run_once_in_the_main_thread_with_the_reason(pyteste
     pytester.makepyfile(
         helpers="def reset_cache():\n    pass\n",
         test_single=f"""
+        import io
         import os
+        import sys
         import threading
+        import unittest
         from warnings import catch_warnings as quiet
 
         import pytest
@@ -266,12 +269,23 @@ def test_thread_unsafe_tests_run_once_in_the_main_thread_with_the_reason(pyteste
             {IN_MAIN_THREAD}
 
 
+        def test_stderr_swap():
+            sys.stderr, saved = io.StringIO(), sys.stderr
+            sys.stderr = saved
+            {IN_MAIN_THREAD}
+
+
+        class TestOldStyle(unittest.TestCase):
+            def test_case(self):
+                {IN_MAIN_THREAD}
+
+
         def test_threaded():
             assert threading.current_thread() is not threading.main_thread()
         """,
     )
     result = pytester.runpytest_subprocess("--gilsafe-threads", "4", "--junitxml=out.xml")
-    assert result.parseoutcomes() == {"passed": 8}
+    assert result.parseoutcomes() == {"passed": 10}
     result.stdout.fnmatch_lines(
         [
             "*= gilsafe ran single-threaded =*",
@@ -284,6 +298,8 @@ def test_thread_unsafe_tests_run_once_in_the_main_thread_with_the_reason(pyteste
         "    1 test: uses fixture 'database'",
         "    1 test: calls helpers.reset_cache",
         "    1 test: marked gilsafe_single: drives a GPU",
+        "    1 test: assigns sys.stderr",
+        "    1 test: a unittest.TestCase test: gilsafe threads plain test functions only",
     ):
         assert line in result.stdout.lines
     properties = {

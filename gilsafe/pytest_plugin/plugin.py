@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import unittest
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,9 +179,31 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     raise first.error  # pytest renders its traceback as usual, cut to the test's own frames
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test threads were asked for but that the plugin cannot thread is counted as run
+    single-threaded, with why: a silent ordinary run would read as a clean threaded pass."""
+    reason = _cannot_thread(item)
+    if reason is not None:
+        item.user_properties.append((SINGLE_THREADED, reason))
+
+
+def _cannot_thread(item: pytest.Item) -> str | None:
+    settings = item.config.stash[settings_key]
+    if settings.threads < 2 and item.get_closest_marker("gilsafe") is None:
+        return None
+    if not isinstance(item, pytest.Function):
+        return f"not a test function ({type(item).__name__}): gilsafe threads test functions only"
+    cls = getattr(item, "cls", None)
+    if cls is not None and issubclass(cls, unittest.TestCase):
+        return "a unittest.TestCase test: gilsafe threads plain test functions only"
+    if _is_async(item.obj):
+        return "an async test: it runs in its event-loop plugin's way"
+    return None
+
+
 def _runs_threaded(item: pytest.Item) -> bool:
     """Whether the test will run threaded; a bad marker is reported when the test runs, not here."""
-    if not isinstance(item, pytest.Function):
+    if not isinstance(item, pytest.Function) or _cannot_thread(item) is not None:
         return False
     try:
         return _threads_and_trials(item) is not None

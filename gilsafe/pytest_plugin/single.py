@@ -42,7 +42,8 @@ THREAD_UNSAFE_FIXTURES = (
 )
 
 # Dotted names, after the test module's imports are resolved. `X.__setitem__` / `X.__delitem__`
-# stand for `X[key] = value` / `del X[key]`.
+# stand for `X[key] = value` / `del X[key]`, and `X.__assign__` for `X = value` (a module's
+# attribute, such as sys.stderr).
 THREAD_UNSAFE_CALLS = (
     # the warnings filters are process-wide (before 3.14's context-aware warnings)
     "warnings.catch_warnings",
@@ -78,6 +79,14 @@ THREAD_UNSAFE_CALLS = (
     "socket.setdefaulttimeout",
     "contextlib.redirect_stdout",  # swap sys.stdout for every thread
     "contextlib.redirect_stderr",
+    "sys.stdout.__assign__",  # the same, by hand (boltons' tests swap sys.stderr so)
+    "sys.stderr.__assign__",
+    "sys.stdin.__assign__",
+    "sys.excepthook.__assign__",
+    "sys.displayhook.__assign__",
+    "gc.disable",  # the collector is the process's: one thread's disable is every thread's
+    "gc.enable",
+    "gc.freeze",
     # patching replaces a module attribute for every thread, and restores it once
     "unittest.mock.patch",
     "unittest.mock.patch.object",
@@ -157,6 +166,8 @@ def _describe_call(dotted: str) -> str:
         return f"writes {target}[...]"
     if method == "__delitem__":
         return f"deletes {target}[...]"
+    if method == "__assign__":
+        return f"assigns {target}"
     return f"calls {dotted}"
 
 
@@ -213,7 +224,8 @@ def _import_aliases(tree: ast.AST) -> dict[str, str]:
 
 
 def _written_or_called(function: ast.AST) -> Iterator[tuple[ast.AST, str]]:
-    """Every call by dotted name, and every `X[key] =` / `del X[key]` as X.__setitem__ / X.__delitem__."""
+    """Every call by dotted name, every `X[key] =` / `del X[key]` as X.__setitem__ / X.__delitem__,
+    and every `X.attr =` as X.attr.__assign__."""
     for node in ast.walk(function):
         if isinstance(node, ast.Call):
             name = _dotted(node.func)
@@ -232,6 +244,10 @@ def _written_or_called(function: ast.AST) -> Iterator[tuple[ast.AST, str]]:
                 name = _dotted(target.value)
                 if name:
                     yield target, f"{name}.{method}"
+            elif isinstance(target, ast.Attribute) and isinstance(node, (ast.Assign, ast.AnnAssign)):
+                name = _dotted(target)
+                if name:
+                    yield target, f"{name}.__assign__"
 
 
 def _dotted(expression: ast.expr) -> str | None:
