@@ -61,7 +61,7 @@ def test_editable_install_maps_the_folders():
     assert importlib.util.find_spec("gilsafe.rules.gs101_shared_read_modify_write") is not None
 
 
-@pytest.mark.parametrize("package", ["gilsafe.lint", "gilsafe.stress", "gilsafe.report", "gilsafe.cli"])
+@pytest.mark.parametrize("package", ["gilsafe.lint", "gilsafe.stress", "gilsafe.report", "gilsafe.pytest_plugin.plugin", "gilsafe.cli"])
 def test_each_package_imports_alone(package):
     """No import cycle: each package imports in a fresh interpreter on its own."""
     done = subprocess.run([sys.executable, "-c", f"import {package}"], capture_output=True, text=True)
@@ -85,3 +85,15 @@ def test_layout_lint_and_stress_never_import_report_or_the_cli():
     assert not imported_groups(package / "lint") & {"stress", "report", "cli", "arguments", "sphinx"}
     assert not imported_groups(package / "stress") & {"lint", "report", "cli", "sphinx"}
     assert "cli" not in imported_groups(package / "report")
+    # The pytest plugin uses lint and stress; nothing below it knows it exists.
+    assert not imported_groups(package / "pytest_plugin") & {"report", "cli", "arguments", "sphinx"}
+    assert "pytest_plugin" not in imported_groups(package / "lint") | imported_groups(package / "stress")
+
+
+def test_the_pytest_plugin_loads_light():
+    """pytest loads the plugin in every run of every project that installs gilsafe: loading it
+    must not import the linter (libcst) or the stress harness."""
+    probe = "import sys, gilsafe.pytest_plugin.plugin; print(sorted(m for m in sys.modules if m == 'libcst' or m.startswith(('gilsafe.lint', 'gilsafe.stress', 'numpy'))))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
