@@ -534,3 +534,31 @@ def test_gilsafe_lint_refuses_xdist_and_json_without_lint(pytester):
     result = pytester.runpytest_subprocess("--gilsafe-lint", "-n", "2")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--gilsafe-lint records which lines ran in threads in this process: run it without -n*"])
+
+
+def test_a_test_that_races_on_its_own_state_runs_single_threaded_by_gilsafes_rules(pytester):
+    """gilsafe's rules read the test's source: a body that updates its module's globals without a
+    lock would race with itself (the test's fault, not the code's), so it runs once; a body whose
+    state is its own runs threaded."""
+    pytester.makepyfile(
+        test_own_state=f"""
+        import threading
+
+        counter = 0
+
+
+        def test_counts():
+            global counter
+            counter += 1
+            {IN_MAIN_THREAD}
+
+
+        def test_local_state():
+            total = 0
+            total += 1
+            assert threading.current_thread() is not threading.main_thread()
+        """
+    )
+    result = pytester.runpytest_subprocess("--gilsafe-threads", "4")
+    assert result.parseoutcomes() == {"passed": 2}
+    result.stdout.fnmatch_lines(["*= gilsafe ran single-threaded =*", "    1 test: gilsafe GS101 in the test itself (line 8): `counter += 1` is a read-modify-write of global `counter`*"])

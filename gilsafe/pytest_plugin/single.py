@@ -1,5 +1,6 @@
 """Which tests must run once, in one thread, and why: the `gilsafe_single` marker, a thread-unsafe
-fixture, a hypothesis test, or a thread-unsafe call in the test's own source.
+fixture, a hypothesis test, a thread-unsafe call in the test's own source, or a finding of
+gilsafe's own rules inside the test function.
 
 Calls are found by walking the test function's source with `ast`, its names resolved through the
 test module's imports (`import numpy as np`, `from os import environ`). This is cheap on purpose
@@ -157,7 +158,45 @@ def single_thread_reason(item: Any, lists: ThreadUnsafeLists) -> str | None:
     if getattr(item.obj, "is_hypothesis_test", False):
         return "uses hypothesis (@given runs its own examples, not made for threads)"
     call = thread_unsafe_call(item.obj, lists.calls)
-    return None if call is None else _describe_call(call)
+    if call is not None:
+        return _describe_call(call)
+    return thread_unsafe_body(item.obj)
+
+
+# What gilsafe's own rules say makes a test body unfit to run in threads: it races on state of
+# its own (module globals of the test file), seeds or shares a random generator, or changes the
+# process's warning filters. Lint sees the test module with its functions as an API many
+# threads call at once, which is what the plugin makes of them.
+TEST_BODY_CODES = frozenset({"GS101", "GS102", "GS103", "GS104", "GS105", "GS401", "GS501"})
+
+
+def thread_unsafe_body(function: Any) -> str | None:
+    """The first finding of gilsafe's rules inside this test function's own lines, as a reason."""
+    code = getattr(inspect.unwrap(function), "__code__", None)
+    if code is None:
+        return None
+    module = _module_tree(code.co_filename)
+    node = next((n for n in ast.walk(module) if _starts_at(n, code.co_firstlineno)), None) if module is not None else None
+    if node is None:
+        return None
+    for finding in _lint_test_module(code.co_filename):
+        if finding.code in TEST_BODY_CODES and code.co_firstlineno <= finding.line <= (node.end_lineno or node.lineno):
+            message = finding.message if len(finding.message) <= 100 else finding.message[:97] + "..."
+            return f"gilsafe {finding.code} in the test itself (line {finding.line}): {message}"
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _lint_test_module(path: str) -> tuple:
+    """The test module's findings, linted alone, every function of it declared thread-safe.
+    Imports the linter (libcst): only ever called when a test is about to run in threads."""
+    from gilsafe.lint.api import lint_paths, module_name_of
+
+    try:
+        report = lint_paths([path], overrides={"thread_safe": [f"{module_name_of(Path(path))[0]}:*"]}, jobs=1, cache_folder=None)
+    except Exception:  # a linter bug must not stop the user's tests: the test just runs threaded
+        return ()
+    return tuple(report.findings)
 
 
 def _describe_call(dotted: str) -> str:
