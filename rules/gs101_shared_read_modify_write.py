@@ -101,6 +101,35 @@ class SharedReadModifyWrite(Rule):
         Valid(
             """
             import threading
+            def work():
+                done = 0
+                def step():
+                    nonlocal done
+                    done += 1  # each call of work() has its own cell: one thread's
+                for _ in range(10):
+                    step()
+            for _ in range(4):
+                threading.Thread(target=work).start()
+            """
+        ),
+        Valid(
+            """
+            import threading
+            def work():
+                class Tally:
+                    def __init__(self):
+                        self.n = 0
+                    def add(self):
+                        self.n += 1  # a class made per call: its objects are this thread's
+                tally = Tally()
+                tally.add()
+            for _ in range(4):
+                threading.Thread(target=work).start()
+            """
+        ),
+        Valid(
+            """
+            import threading
             counter = 0
             lock = threading.Lock()
             def worker():
@@ -298,6 +327,20 @@ class SharedReadModifyWrite(Rule):
         ),
     ]
     INVALID = [
+        Invalid(
+            """
+            import threading
+            def run_two():
+                done = 0
+                def step():
+                    nonlocal done
+                    done += 1  # both threads were started in one call: one cell
+                first = threading.Thread(target=step)
+                second = threading.Thread(target=step)
+                first.start(); second.start()
+            """,
+            line=6,
+        ),
         Invalid(
             """
             import threading

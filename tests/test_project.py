@@ -188,6 +188,38 @@ def test_a_declared_thread_safe_class():
     assert ("stats.py", 7, "GS101") in codes({"stats.py": undeclared}, by_module)
 
 
+def test_a_module_declared_thread_safe_shares_no_per_call_state():
+    """`mod:*` declares the module's functions and classes an API many threads call (the pytest
+    plugin declares test modules so). A class made inside one of those functions, or a closure
+    cell of one, is made anew by each call, so each thread has its own; module state is shared."""
+    tests = textwrap.dedent(
+        """
+        hits = 0
+
+        def test_local_class():
+            class Car:
+                def __init__(self):
+                    self.wheels = 0
+                def fit(self):
+                    self.wheels += 1
+            car = Car()
+            car.fit()
+
+        def test_closure():
+            calls = 0
+            def once():
+                nonlocal calls
+                calls += 1
+            once()
+
+        def test_module_state():
+            global hits
+            hits += 1
+        """
+    )
+    assert codes({"test_mod.py": tests}, Settings(thread_safe=("test_mod:*",))) == [("test_mod.py", 21, "GS101")]
+
+
 # -- entry points ----------------------------------------------------------------------------------
 
 

@@ -900,7 +900,9 @@ class ProjectFacts:
         patterns = [p.split(":", 1) if ":" in p else (p, "*") for p in self.settings.thread_safe]
         for dotted, klass in self.classes.items():
             module = self.class_module[dotted]
-            declared = klass.thread_safe or any(module.name == m and (n == "*" or n == klass.id.qualname) for m, n in patterns)
+            # A pattern names a module's API: a class made inside a function is not part of it.
+            named = "<locals>" not in klass.id.qualname and any(module.name == m and (n == "*" or n == klass.id.qualname) for m, n in patterns)
+            declared = klass.thread_safe or named
             if not declared:
                 continue
             targets = [FunctionId(klass.id.module, f"{klass.id.qualname}.{m}") for m in klass.methods]
@@ -1105,8 +1107,9 @@ class ProjectFacts:
         # An instance attribute is shared by a thread only if the thread works on objects of
         # that class: its own, its starter's, what it was handed, and what those hold.
         owner = key.owner if key.kind is StateKind.FIELD and key._replace(path=()) not in self.class_level else None
-        contexts_a = [e for e in self.contexts(a.function) if self._counts(e, owner, module_a)]
-        contexts_b = [e for e in self.contexts(b.function) if self._counts(e, owner, module_b)]
+        frame = self._frame_of(key)
+        contexts_a = [e for e in self.contexts(a.function) if self._counts(e, owner, module_a) and self._shares_frame(e, frame)]
+        contexts_b = [e for e in self.contexts(b.function) if self._counts(e, owner, module_b) and self._shares_frame(e, frame)]
         for ea in contexts_a:
             for eb in contexts_b:
                 if ea != eb:
@@ -1121,6 +1124,33 @@ class ProjectFacts:
                 if not self.ordered(a, eb):
                     return Overlap(MAIN, eb)
         return None
+
+    def _frame_of(self, key: StateKey) -> str | None:
+        """The function whose every call makes this state anew (label form, `mod.outer`): a
+        closure cell's function, or the function a local class is defined in; None for state
+        that outlives calls (globals, fields of module-level classes)."""
+        if key.kind is StateKind.CLOSURE:
+            return key.owner
+        if key.kind is StateKind.FIELD:
+            klass = self.classes.get(key.owner)
+            if klass is not None and ".<locals>." in klass.id.qualname:
+                return str(FunctionId(klass.id.module, klass.id.qualname.rsplit(".<locals>.", 1)[0]))
+        return None
+
+    def _shares_frame(self, entry_index: int, frame: str | None) -> bool:
+        """Threads share a call's closure cells, locals and local-class instances only when that
+        call starts them (`Thread(target=inner)` or `Thread(target=f, args=(local,))` in `outer`)
+        or they run code defined inside it. An entry that runs `outer` itself, or code that calls
+        it, makes a new frame per thread: nothing is shared."""
+        if frame is None:
+            return True
+        entry = self.entries[entry_index]
+
+        def within(function: FunctionId) -> bool:
+            return str(function).startswith(frame + ".")
+
+        started_here = entry.starter is not None and (str(entry.starter) == frame or within(entry.starter))
+        return started_here or any(within(target) for target in entry.targets)
 
     def _counts(self, entry_index: int, owner: str | None, module: ModuleSummary) -> bool:
         """Whether a thread entry is evidence for an access: it must work on objects of the
