@@ -1,8 +1,8 @@
 """`--gilsafe-lint`: lint the modules the tests import, then watch the lines of each finding while
 the threaded tests run, and say per finding whether the tests confirmed it.
 
-The threaded tests are what runs in many threads here, so the lint treats every test module as an
-API many threads call at once (the `thread-safe` setting): whatever a test reaches is linted as
+The threaded tests are what runs in many threads here, so the lint treats each of them as an API
+many threads call at once (the `thread-safe` setting): whatever such a test reaches is linted as
 concurrent code, whether or not the library starts a thread of its own.
 """
 
@@ -66,11 +66,13 @@ def modules_under_test(root: Path, test_files: Iterable[Path]) -> list[Path]:
     return sorted(found)
 
 
-def test_module_names(test_files: Iterable[Path]) -> list[str]:
-    """`thread-safe` patterns naming every function and class of each test module."""
+def threaded_test_patterns(tests: Iterable[tuple[Path, str]]) -> list[str]:
+    """`thread-safe` patterns naming exactly the tests that run threaded: (file, name) pairs where
+    the name is a test function's or its class's (`test_mod:test_add`, `test_mod:TestCache`).
+    A unittest.TestCase or a single-threaded test in the same module stays undeclared."""
     from gilsafe.lint.api import module_name_of
 
-    return sorted({f"{module_name_of(path)[0]}:*" for path in test_files})
+    return sorted({f"{module_name_of(path)[0]}:{name}" for path, name in tests})
 
 
 class RuntimeLint:
@@ -83,10 +85,12 @@ class RuntimeLint:
         self.recorder = LineRecorder(watched_lines(self.findings))
 
     @classmethod
-    def lint(cls, sources: Sequence[Path], test_files: Sequence[Path], cache_folder: Path | None) -> RuntimeLint:
+    def lint(cls, sources: Sequence[Path], threaded_tests: Sequence[tuple[Path, str]], cache_folder: Path | None) -> RuntimeLint:
         from gilsafe.lint.api import lint_paths
 
-        report = lint_paths([str(p) for p in [*sources, *test_files]], overrides={"thread_safe": test_module_names(test_files)}, jobs=1, cache_folder=cache_folder)
+        test_files = sorted({path for path, _ in threaded_tests})
+        patterns = threaded_test_patterns(threaded_tests)
+        report = lint_paths([str(p) for p in [*sources, *test_files]], overrides={"thread_safe": patterns}, jobs=1, cache_folder=cache_folder)
         return cls(report.findings, report.errors, len(sources) + len(test_files))
 
     def confirmed(self) -> list[ConfirmedFinding]:

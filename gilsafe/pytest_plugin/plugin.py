@@ -100,10 +100,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     from gilsafe.pytest_plugin.confirm import RuntimeLint, modules_under_test
 
-    test_files = sorted({Path(item.path) for item in session.items if _runs_threaded(item)})
+    # Each threaded test by its function's name, or its class's: what the lint declares thread-safe.
+    threaded = sorted({(Path(item.path), item.cls.__qualname__ if item.cls else item.originalname) for item in session.items if _runs_threaded(item)})
     sources = modules_under_test(config.rootpath, {Path(item.path) for item in session.items})
     cache = Path(config.rootpath, ".gilsafe_cache")
-    runtime = RuntimeLint.lint(sources, test_files, cache)
+    runtime = RuntimeLint.lint(sources, threaded, cache)
     config.stash[runtime_lint_key] = runtime
     runtime.recorder.start()
 
@@ -206,9 +207,13 @@ def _runs_threaded(item: pytest.Item) -> bool:
     if not isinstance(item, pytest.Function) or _cannot_thread(item) is not None:
         return False
     try:
-        return _threads_and_trials(item) is not None
+        if _threads_and_trials(item) is None:
+            return False
     except pytest.fail.Exception:
         return False
+    from gilsafe.pytest_plugin.single import single_thread_reason
+
+    return single_thread_reason(item, _thread_unsafe_lists(item.config)) is None
 
 
 def _recorder(config: pytest.Config):
