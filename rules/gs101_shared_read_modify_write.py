@@ -330,20 +330,6 @@ class SharedReadModifyWrite(Rule):
         Invalid(
             """
             import threading
-            def run_two():
-                done = 0
-                def step():
-                    nonlocal done
-                    done += 1  # both threads were started in one call: one cell
-                first = threading.Thread(target=step)
-                second = threading.Thread(target=step)
-                first.start(); second.start()
-            """,
-            line=6,
-        ),
-        Invalid(
-            """
-            import threading
             class Outbox:
                 def __init__(self):
                     self._lock = threading.Lock()
@@ -454,6 +440,20 @@ class SharedReadModifyWrite(Rule):
                 await asyncio.gather(asyncio.to_thread(work, box), asyncio.to_thread(work, box))
             """,
             line=3,
+        ),
+        Invalid(
+            """
+            import threading
+            def run_two():
+                done = 0
+                def step():
+                    nonlocal done
+                    done += 1  # both threads were started in one call: one cell
+                first = threading.Thread(target=step)
+                second = threading.Thread(target=step)
+                first.start(); second.start()
+            """,
+            line=6,
         ),
     ]
 
@@ -865,6 +865,42 @@ class SharedReadModifyWrite(Rule):
             shows_under=FREE_THREADED,
             why="no switch falls between the append and the index under the GIL",
             example=7,
+        ),
+        RuntimeCheck(
+            "a closure cell `done += 1` in two threads one call started",
+            racy=_driver(
+                """
+                def trial():
+                    done = 0
+
+                    def step(n):
+                        nonlocal done
+                        for _ in range(n):
+                            done += 1
+
+                    run_all([threading.Thread(target=step, args=(100_000,)) for _ in range(2)])
+                    return done != 200_000
+                """
+            ),
+            fixed=_driver(
+                """
+                def trial():
+                    done = 0
+                    lock = threading.Lock()
+
+                    def step(n):
+                        nonlocal done
+                        for _ in range(n):
+                            with lock:
+                                done += 1
+
+                    run_all([threading.Thread(target=step, args=(100_000,)) for _ in range(2)])
+                    return done != 200_000
+                """
+            ),
+            shows_under=FREE_THREADED,
+            why="as for `g += 1`: no call falls between the read of the cell and the store",
+            example=8,
         ),
     ]
 
