@@ -482,6 +482,11 @@ REGISTRY_TESTS = """
 
     def test_counting():
         registry.count_call()
+
+
+    def test_counting_then_always_wrong():
+        registry.count_call()
+        assert False, "wrong in every thread: an ordinary failure confirms no race"
 """
 
 
@@ -497,11 +502,11 @@ def test_lint_findings_are_confirmed_by_the_threaded_tests(pytester):
         "*= gilsafe findings at runtime =*",
         "3 findings in 2 files linted: 1 confirmed race, 1 ran concurrently, 1 not exercised",
         "confirmed race: registry.py:9:5: GS103 check-then-act on global `_items`* by test_registry.py::test_one_object_per_key",
-        "ran concurrently: registry.py:17:5: GS101 `calls += 1`* by test_registry.py::test_counting",
+        "ran concurrently: registry.py:17:5: GS101 `calls += 1`* by test_registry.py::test_counting, test_registry.py::test_counting_then_always_wrong",
         "not exercised: registry.py:26:5: GS101 `calls -= 1`*",
     ])
     outcomes = result.parseoutcomes()
-    assert outcomes.get("race") == 1 and outcomes.get("passed") == 1, outcomes
+    assert outcomes.get("race") == 1 and outcomes.get("passed") == 1 and outcomes.get("failed") == 1, outcomes
     found = json.loads((pytester.path / "found.json").read_text())["findings"]
     assert [(f["display_path"], f["line"], f["runtime"]["status"]) for f in found] == [
         ("registry.py", 9, "confirmed race"),
@@ -509,6 +514,7 @@ def test_lint_findings_are_confirmed_by_the_threaded_tests(pytester):
         ("registry.py", 26, "not exercised"),
     ]
     assert found[0]["runtime"]["failing_tests"] == ["test_registry.py::test_one_object_per_key"]
+    assert found[1]["runtime"]["failing_tests"] == [] and "test_registry.py::test_counting_then_always_wrong" in found[1]["runtime"]["tests"]
     assert found[2]["runtime"]["tests"] == [] and found[2]["runtime"]["trials"] == 0
 
     # `gilsafe report --runtime` shows the same status beside each finding.

@@ -360,6 +360,12 @@ class LineRecorder:
                 if failed:
                     tally.failed_trials.add((nodeid, trial))
 
+    def not_a_race(self, nodeid: str) -> None:
+        """The test's failures were not a race (it failed in every thread, or skipped): its
+        failed trials confirm nothing, though its lines still ran concurrently."""
+        for tally in self._tallies.values():
+            tally.failed_trials = {key for key in tally.failed_trials if key[0] != nodeid}
+
     def statuses(self) -> dict[LineKey, LineEvidence]:
         """Every watched line's evidence so far, keyed by (real path, line)."""
         return {key: tally.evidence() for key, tally in self._tallies.items()}

@@ -63,7 +63,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="lint the modules the tests import and say, per finding, whether a threaded test ran its line in 2+ threads (and failed)",
     )
-    group.addoption("--gilsafe-json", type=Path, default=None, metavar="FILE", help="with --gilsafe-lint: write every finding and its runtime status to FILE")
+    group.addoption(
+        "--gilsafe-json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        # pytest finds its root directory before it loads plugins: `--gilsafe-json out.json` would
+        # read an existing out.json as a test path there.
+        help="with --gilsafe-lint: write every finding and its runtime status to FILE (write --gilsafe-json=FILE)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -169,6 +177,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         observer=_recorder(pyfuncitem.config),
         stop_on=PYTEST_CONTROL,
     )
+    recorder = _recorder(pyfuncitem.config)
+    if recorder is not None and not run.is_race:
+        recorder.not_a_race(pyfuncitem.nodeid)  # a failure in every thread, or a skip, confirms no race
     control = run.first_raised(PYTEST_CONTROL)
     if control is not None:
         raise control
