@@ -101,6 +101,19 @@ class SharedReadModifyWrite(Rule):
         Valid(
             """
             import threading
+            def run_two():
+                lock = threading.Lock()  # one call makes it and starts both threads: one lock
+                tally = {"n": 0}
+                def step():
+                    with lock:
+                        tally["n"] += 1
+                first, second = threading.Thread(target=step), threading.Thread(target=step)
+                first.start(); second.start()
+            """
+        ),
+        Valid(
+            """
+            import threading
             def work():
                 done = 0
                 def step():
@@ -454,6 +467,20 @@ class SharedReadModifyWrite(Rule):
                 first.start(); second.start()
             """,
             line=6,
+        ),
+        Invalid(
+            """
+            import threading
+            total = 0
+            def work():
+                global total
+                lock = threading.Lock()  # each call makes its own: it excludes no other thread
+                with lock:
+                    total += 1
+            for _ in range(4):
+                threading.Thread(target=work).start()
+            """,
+            line=7,
         ),
     ]
 
@@ -902,6 +929,48 @@ class SharedReadModifyWrite(Rule):
             why="as for `g += 1`: no call falls between the read of the cell and the store",
             example=8,
         ),
+        RuntimeCheck(
+            "`total += 1` under a lock each call of the thread's target makes",
+            racy=_driver(
+                """
+                total = 0
+
+                def work(n):
+                    global total
+                    lock = threading.Lock()
+                    for _ in range(n):
+                        with lock:
+                            total += 1
+
+                def trial():
+                    global total
+                    total = 0
+                    run_all([threading.Thread(target=work, args=(100_000,)) for _ in range(2)])
+                    return total != 200_000
+                """
+            ),
+            fixed=_driver(
+                """
+                total = 0
+                lock = threading.Lock()
+
+                def work(n):
+                    global total
+                    for _ in range(n):
+                        with lock:
+                            total += 1
+
+                def trial():
+                    global total
+                    total = 0
+                    run_all([threading.Thread(target=work, args=(100_000,)) for _ in range(2)])
+                    return total != 200_000
+                """
+            ),
+            shows_under=FREE_THREADED,
+            why="under the GIL the switch comes at the lock's release, after the store",
+            example=9,
+        ),
     ]
 
     def check(self, project: ProjectFacts, module: ModuleSummary) -> Iterator[Report]:
@@ -965,6 +1034,8 @@ class SharedReadModifyWrite(Rule):
                     f" under {locks(held)}, but ", where(other[0].path, other[1].anchor),
                     f" updates it under {locks(other_held)}: different locks do not exclude each other",
                 ), trace_for(project, access, overlap)
+            if held & other_held:  # they can still overlap: the lock is made by each call
+                return (f" under {locks(held & other_held)}, which each call makes anew: every thread holds a lock of its own",), trace_for(project, access, overlap)
         breach = outside_discipline(project, module, access, ": this class's own lock discipline")
         if breach is not None:
             return breach

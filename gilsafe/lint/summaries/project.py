@@ -1101,7 +1101,11 @@ class ProjectFacts:
         With `preview`, also a thread entry against the program's own thread (MAIN), which is
         right for module state but, for instance state, often meets objects one thread owns."""
         (module_a, a), (module_b, b) = first, second
-        if self.held(module_a, a) & self.held(module_b, b):
+        common = self.held(module_a, a) & self.held(module_b, b)
+        # A lock made by each call of a function (`lock = Lock()` in the thread's target) is a
+        # different lock in each thread, unless the threads share that call.
+        lock_frames = {self._frame_of(lock.state) for lock in common}
+        if None in lock_frames:
             return None
         key = self.canonical(a.key)
         # An instance attribute is shared by a thread only if the thread works on objects of
@@ -1112,6 +1116,8 @@ class ProjectFacts:
         contexts_b = [e for e in self.contexts(b.function) if self._counts(e, owner, module_b) and self._shares_frame(e, frame)]
         for ea in contexts_a:
             for eb in contexts_b:
+                if any(self._shares_frame(ea, frame) and self._shares_frame(eb, frame) for frame in lock_frames):
+                    continue  # both threads hold the one lock their shared call made
                 if ea != eb:
                     return Overlap(ea, eb)
                 entry = self.entries[ea]
