@@ -45,7 +45,9 @@ class SharedReadModifyWrite(Rule):
     replacing it with an empty one (`batch = self.pending` ... `self.pending = []`), and appending
     then reading `c[-1]` as the item just appended. Each is reported when another thread can write
     the same state at the same time (two threads running it, or a lock discipline its class breaks
-    here).
+    here). A lock made by each call (`lock = threading.Lock()` inside the thread's function) counts
+    as no lock: every thread holds one of its own. Likewise a closure variable, or an object of a
+    class defined in a function, is shared only by threads started from the one call that made it.
 
     ## Why is this bad?
     The statement is three steps: read the value, compute, store. Another thread can run between the
