@@ -12,12 +12,9 @@ from pathlib import Path
 import pathspec
 
 from gilsafe.errors import ConfigError
+from gilsafe.pyproject import load_toml
 from gilsafe.lint.summaries.base import EntryPointSpec, SummaryOptions
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 ALWAYS_ON = "GS000"  # parse failures cannot be switched off: nothing else in the file was checked
 
@@ -199,13 +196,7 @@ def parse_version(value: object, where: str) -> tuple[int, ...]:
 
 def read_pyproject(path: Path, known_codes: Iterable[str]) -> Settings | None:
     """Settings from a pyproject.toml's [tool.gilsafe], or None when it has no such table."""
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    data = load_toml(path)
     table = data.get("tool", {}).get("gilsafe")
     if table is None:
         return None

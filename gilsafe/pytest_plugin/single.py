@@ -13,7 +13,6 @@ import ast
 import functools
 import inspect
 import re
-import sys
 import tokenize
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -21,11 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from gilsafe.errors import ConfigError
+from gilsafe.pyproject import load_toml
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 # Fixtures are set up once and shared by every thread of a test; these hold process-wide or
 # per-test state that threads would trample.
@@ -121,13 +117,7 @@ def thread_unsafe_lists(pyproject: Path) -> ThreadUnsafeLists:
     in `pyproject` (when it exists). Raises ConfigError naming the file and the key."""
     if not pyproject.is_file():
         return DEFAULT_LISTS
-    try:
-        with pyproject.open("rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{pyproject}: not valid TOML: {error}") from None
-    except OSError as error:
-        raise ConfigError(f"{pyproject}: cannot read: {error.strerror}") from None
+    data = load_toml(pyproject)
     table = data.get("tool", {}).get("gilsafe", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.gilsafe] must be a table")
