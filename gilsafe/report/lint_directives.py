@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from docutils import nodes
@@ -45,7 +45,17 @@ def lint_once(target: Path):
     return _LINT_REPORTS[target]
 
 
-def findings_under(target: Path, runtime: Path | None) -> tuple[list, dict]:
+@dataclass(frozen=True)
+class LintFindings:
+    """What a page shows for a linted path: the findings, each one's runtime record (pytest
+    --gilsafe-lint), and the files that could not be linted."""
+
+    findings: list
+    statuses: dict
+    errors: list
+
+
+def findings_under(target: Path, runtime: Path | None) -> LintFindings:
     """The findings to show for `target`, and each one's runtime record (`gilsafe report --runtime`):
     lint's own, and those the pytest plugin's lint found with the threaded tests as entries."""
     report = lint_once(target)
@@ -63,7 +73,7 @@ def findings_under(target: Path, runtime: Path | None) -> tuple[list, dict]:
             if (finding.path, finding.line, finding.code) not in known:
                 findings.append(finding)
         findings.sort()
-    return findings, statuses
+    return LintFindings(findings, statuses, list(report.errors))
 
 
 class LintDirective(SphinxDirective):
@@ -80,8 +90,8 @@ class LintDirective(SphinxDirective):
         runtime = (folder / self.options["runtime"]).resolve() if "runtime" in self.options else None
         if runtime is not None:
             self.env.note_dependency(str(runtime))
-        report = lint_once(target)
-        findings, statuses = findings_under(target, runtime)
+        report = findings_under(target, runtime)
+        findings, statuses = report.findings, report.statuses
         shown_as = self.options.get("display", self.arguments[0])
         context = self.options.get("context", 2)
         result: list[nodes.Node] = []

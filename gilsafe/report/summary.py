@@ -5,7 +5,6 @@ min(N, M)). Every number links to where it comes from."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from docutils import nodes
@@ -13,22 +12,12 @@ from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
 from gilsafe.lint.rule import BOTH, FREE_THREADED, UNDER_GIL
-from gilsafe.report.lint_directives import findings_under, lint_once
+from gilsafe.report.lint_directives import LintFindings, findings_under
 from gilsafe.report.pages import PLOTS_FOLDER, findings_label, inline_code_text, reference, rule_label, table, worst_first
 from gilsafe.report.stress_directives import cell_label, image, load_stress
 from gilsafe.stress.model import Status
 from gilsafe.stress.results_file import StressDocument
 from gilsafe.stress.verdict import BestSpeedup, bad_share, best_speedups, cell_name, crashes_and_hangs, races_seen, worst_outcomes
-
-
-@dataclass(frozen=True)
-class LintFindings:
-    """What the first page counts: the findings, their runtime records (pytest --gilsafe-lint), and
-    the files that could not be linted."""
-
-    findings: list
-    statuses: dict
-    errors: list
 
 
 WHEN_IT_MATTERS = {BOTH: "under the GIL and free-threaded", UNDER_GIL: "under the GIL", FREE_THREADED: "free-threaded only"}
@@ -66,7 +55,7 @@ class SummaryDirective(SphinxDirective):
         report = None
         if "lint" in self.options:
             runtime = (folder / self.options["runtime"]).resolve() if "runtime" in self.options else None
-            report = LintFindings(*findings_under((folder / self.options["lint"]).resolve(), runtime), lint_once((folder / self.options["lint"]).resolve()).errors)
+            report = findings_under((folder / self.options["lint"]).resolve(), runtime)
         document = load_stress(self, self.options["stress"]) if "stress" in self.options else None
         out: list[nodes.Node] = [self._verdict(report, document)]
         if report is not None:
@@ -75,17 +64,19 @@ class SummaryDirective(SphinxDirective):
             out += self._stress(document)
         return out
 
-    def _verdict(self, report, document: StressDocument | None) -> nodes.Node:
+    def _verdict(self, report: LintFindings | None, document: StressDocument | None) -> nodes.Node:
         """One sentence: what needs looking at, or that nothing was seen (and what that does not prove)."""
         parts = []
+        trouble = False
         if report is not None:
             rules = len({f.code for f in report.findings})
             parts.append(f"{len(report.findings)} lint finding{'s' * (len(report.findings) != 1)}" + (f" from {rules} rule{'s' * (rules != 1)}" if rules else ""))
+            trouble = bool(report.findings)
         if document is not None:
             races, broken = races_seen(document.results), crashes_and_hangs(document.results)
             parts.append(f"races or wrong results in {len(races)} of {len(document.results)} stress cells")
             parts.append(f"{len(broken)} cell{'s' * (len(broken) != 1)} crashed, hung or failed to run")
-        trouble = (report is not None and report.findings) or (document is not None and (races_seen(document.results) or crashes_and_hangs(document.results)))
+            trouble = trouble or bool(races or broken)
         head = "Needs attention: " if trouble else "Nothing seen: "
         paragraph = nodes.paragraph(classes=["gilsafe-verdict"])
         paragraph += nodes.strong("", head)
@@ -94,7 +85,7 @@ class SummaryDirective(SphinxDirective):
             paragraph += nodes.Text(" That is evidence, not proof: a race that needs other timing, another build or other input stays hidden.")
         return paragraph
 
-    def _findings(self, report) -> list[nodes.Node]:
+    def _findings(self, report: LintFindings) -> list[nodes.Node]:
         from gilsafe.rules import ALL_RULES
 
         counts = Counter(f.code for f in report.findings)
